@@ -1,0 +1,86 @@
+/**
+ * Throughput of the sandboxes themselves, so that we know they never bottleneck the product's benchmarks.
+ * The sandboxes run in a child process (as `npm run sandbox` would) and the load comes from this one,
+ * so the figure includes real HTTP on loopback and the two processes share the machine's cores.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { formatLoad, runLoad } from './load.ts';
+
+interface SandboxLine {
+  hubspot: { baseUrl: string; accessToken: string };
+  dataverse: { orgUrl: string; userToken: string };
+}
+
+async function startChild(): Promise<{ info: SandboxLine; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'sandbox/cli.ts', '--json', '--no-rate-limits', '--hubspot-port', '0', '--dataverse-port', '0', '--identity-port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<SandboxLine>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sandbox exited with code ${code} before it was ready`)));
+    lines.once('line', (line) => resolve(JSON.parse(line) as SandboxLine));
+  });
+  return {
+    info,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function expectOk(res: Response, what: string): Promise<Response> {
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export async function benchSandboxes(durationMs = 3000, concurrency = 32): Promise<void> {
+  const { info, stop } = await startChild();
+  try {
+    const hs = info.hubspot;
+    const hsHeaders = { authorization: `Bearer ${hs.accessToken}`, 'content-type': 'application/json' };
+    const created = await expectOk(
+      await fetch(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: 'bench-read@example.com', firstname: 'Bench' } }) }),
+      'HubSpot seed contact',
+    );
+    const hsId = ((await created.json()) as { id: string }).id;
+
+    const dv = info.dataverse;
+    const dvApi = `${dv.orgUrl}/api/data/v9.2`;
+    const dvHeaders = { authorization: `Bearer ${dv.userToken}`, 'content-type': 'application/json', accept: 'application/json', 'odata-version': '4.0' };
+    const dvCreated = await expectOk(
+      await fetch(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: 'bench-read@example.com', lastname: 'Bench' }) }),
+      'Dataverse seed contact',
+    );
+    const dvId = /\(([^)]+)\)/.exec(dvCreated.headers.get('odata-entityid') ?? '')?.[1];
+
+    const scenarios: Array<[string, (i: number) => Promise<void>]> = [
+      ['HubSpot  GET  /crm/v3/objects/contacts/{id}', async () => {
+        const r = await expectOk(await fetch(`${hs.baseUrl}/crm/v3/objects/contacts/${hsId}`, { headers: hsHeaders }), 'read');
+        await r.arrayBuffer();
+      }],
+      ['HubSpot  POST /crm/v3/objects/contacts', async (i) => {
+        const r = await expectOk(await fetch(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: `bench-${process.pid}-${i}@example.com`, firstname: 'Bench' } }) }), 'write');
+        await r.arrayBuffer();
+      }],
+      ['Dataverse GET  /contacts({id})', async () => {
+        const r = await expectOk(await fetch(`${dvApi}/contacts(${dvId})?$select=emailaddress1,lastname`, { headers: dvHeaders }), 'read');
+        await r.arrayBuffer();
+      }],
+      ['Dataverse POST /contacts', async (i) => {
+        const r = await expectOk(await fetch(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: `bench-${i}@example.com`, lastname: 'Bench' }) }), 'write');
+        await r.arrayBuffer();
+      }],
+    ];
+    console.log(`Sandbox throughput (${concurrency} concurrent clients, ${durationMs / 1000} s each, rate limits off):`);
+    for (const [name, task] of scenarios) {
+      console.log(`  ${formatLoad(await runLoad(name, task, { durationMs, concurrency }))}`);
+    }
+  } finally {
+    await stop();
+  }
+}
