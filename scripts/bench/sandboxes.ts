@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { requestOk } from './http.ts';
 import { formatLoad, runLoad } from './load.ts';
 
 interface SandboxLine {
@@ -33,47 +34,32 @@ async function startChild(): Promise<{ info: SandboxLine; stop(): Promise<void> 
   };
 }
 
-async function expectOk(res: Response, what: string): Promise<Response> {
-  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
-  return res;
-}
-
 export async function benchSandboxes(durationMs = 3000, concurrency = 32): Promise<void> {
   const { info, stop } = await startChild();
   try {
     const hs = info.hubspot;
     const hsHeaders = { authorization: `Bearer ${hs.accessToken}`, 'content-type': 'application/json' };
-    const created = await expectOk(
-      await fetch(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: 'bench-read@example.com', firstname: 'Bench' } }) }),
-      'HubSpot seed contact',
-    );
-    const hsId = ((await created.json()) as { id: string }).id;
+    const created = await requestOk(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: 'bench-read@example.com', firstname: 'Bench' } }) });
+    const hsId = (JSON.parse(created.body) as { id: string }).id;
 
     const dv = info.dataverse;
     const dvApi = `${dv.orgUrl}/api/data/v9.2`;
     const dvHeaders = { authorization: `Bearer ${dv.userToken}`, 'content-type': 'application/json', accept: 'application/json', 'odata-version': '4.0' };
-    const dvCreated = await expectOk(
-      await fetch(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: 'bench-read@example.com', lastname: 'Bench' }) }),
-      'Dataverse seed contact',
-    );
-    const dvId = /\(([^)]+)\)/.exec(dvCreated.headers.get('odata-entityid') ?? '')?.[1];
+    const dvCreated = await requestOk(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: 'bench-read@example.com', lastname: 'Bench' }) });
+    const dvId = /\(([^)]+)\)/.exec(String(dvCreated.headers['odata-entityid'] ?? ''))?.[1];
 
     const scenarios: Array<[string, (i: number) => Promise<void>]> = [
       ['HubSpot  GET  /crm/v3/objects/contacts/{id}', async () => {
-        const r = await expectOk(await fetch(`${hs.baseUrl}/crm/v3/objects/contacts/${hsId}`, { headers: hsHeaders }), 'read');
-        await r.arrayBuffer();
+        await requestOk(`${hs.baseUrl}/crm/v3/objects/contacts/${hsId}`, { headers: hsHeaders });
       }],
       ['HubSpot  POST /crm/v3/objects/contacts', async (i) => {
-        const r = await expectOk(await fetch(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: `bench-${process.pid}-${i}@example.com`, firstname: 'Bench' } }) }), 'write');
-        await r.arrayBuffer();
+        await requestOk(`${hs.baseUrl}/crm/v3/objects/contacts`, { method: 'POST', headers: hsHeaders, body: JSON.stringify({ properties: { email: `bench-${i}@example.com`, firstname: 'Bench' } }) });
       }],
       ['Dataverse GET  /contacts({id})', async () => {
-        const r = await expectOk(await fetch(`${dvApi}/contacts(${dvId})?$select=emailaddress1,lastname`, { headers: dvHeaders }), 'read');
-        await r.arrayBuffer();
+        await requestOk(`${dvApi}/contacts(${dvId})?$select=emailaddress1,lastname`, { headers: dvHeaders });
       }],
       ['Dataverse POST /contacts', async (i) => {
-        const r = await expectOk(await fetch(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: `bench-${i}@example.com`, lastname: 'Bench' }) }), 'write');
-        await r.arrayBuffer();
+        await requestOk(`${dvApi}/contacts`, { method: 'POST', headers: dvHeaders, body: JSON.stringify({ emailaddress1: `bench-${i}@example.com`, lastname: 'Bench' }) });
       }],
     ];
     console.log(`Sandbox throughput (${concurrency} concurrent clients, ${durationMs / 1000} s each, rate limits off):`);
