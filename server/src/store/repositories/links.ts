@@ -1,0 +1,127 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, LinksTable } from '../schema.ts';
+import type { Clock } from '../clock.ts';
+import { isUniqueViolation } from '../database.ts';
+
+export interface DynamicsRef {
+  entity: string;
+  id: string;
+}
+export interface HubSpotRef {
+  object: string;
+  id: string;
+}
+
+export interface Link {
+  id: number;
+  tenantId: string;
+  dynamics: DynamicsRef;
+  hubspot: HubSpotRef;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Either side is already linked to another record. The sync reports this instead of creating a duplicate. */
+export class LinkConflictError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LinkConflictError';
+  }
+}
+
+function toLink(r: Selectable<LinksTable>): Link {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    dynamics: { entity: r.dynamics_entity, id: r.dynamics_id },
+    hubspot: { object: r.hubspot_object, id: r.hubspot_id },
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * Dynamics record ↔ HubSpot record, unique both ways per tenant. Dataverse ids are GUIDs whose case varies
+ * between APIs, so they are stored lower-case.
+ */
+export class LinksRepository {
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+
+  async create(tenantId: string, dynamics: DynamicsRef, hubspot: HubSpotRef): Promise<Link> {
+    const now = this.clock();
+    try {
+      const row = await this.db
+        .insertInto('links')
+        .values({
+          tenant_id: tenantId,
+          dynamics_entity: dynamics.entity,
+          dynamics_id: dynamics.id.toLowerCase(),
+          hubspot_object: hubspot.object,
+          hubspot_id: hubspot.id,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toLink(row);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      throw new LinkConflictError(
+        `cannot link ${dynamics.entity} ${dynamics.id} to HubSpot ${hubspot.object} ${hubspot.id}: one of them is already linked to another record`,
+        { cause: err },
+      );
+    }
+  }
+
+  async findByDynamics(tenantId: string, ref: DynamicsRef): Promise<Link | undefined> {
+    const row = await this.db
+      .selectFrom('links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('dynamics_entity', '=', ref.entity)
+      .where('dynamics_id', '=', ref.id.toLowerCase())
+      .executeTakeFirst();
+    return row && toLink(row);
+  }
+
+  async findByHubSpot(tenantId: string, ref: HubSpotRef): Promise<Link | undefined> {
+    const row = await this.db
+      .selectFrom('links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('hubspot_object', '=', ref.object)
+      .where('hubspot_id', '=', ref.id)
+      .executeTakeFirst();
+    return row && toLink(row);
+  }
+
+  /**
+   * Points the Dynamics side of a link at another record, keeping the link (and its shadows): lead
+   * qualification turns the linked lead into a contact, and the HubSpot contact stays the same.
+   */
+  async moveDynamicsSide(tenantId: string, linkId: number, to: DynamicsRef): Promise<Link | undefined> {
+    try {
+      const row = await this.db
+        .updateTable('links')
+        .set({ dynamics_entity: to.entity, dynamics_id: to.id.toLowerCase(), updated_at: this.clock() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', linkId)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toLink(row);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      throw new LinkConflictError(`cannot move link ${linkId} to ${to.entity} ${to.id}: that record is already linked`, { cause: err });
+    }
+  }
+
+  async delete(tenantId: string, linkId: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('links').where('tenant_id', '=', tenantId).where('id', '=', linkId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async count(tenantId: string): Promise<number> {
+    const r = await this.db.selectFrom('links').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database, ShadowDirection } from '../schema.ts';
+import type { Clock } from '../clock.ts';
+
+export interface Shadow {
+  linkId: number;
+  field: string;
+  valueHash: string;
+  direction: ShadowDirection;
+  writtenAt: number;
+}
+
+/**
+ * Hash of a field value as written, for echo detection. Only the hash is kept (no customer data at rest); the
+ * field name is mixed in so equal values of different fields do not share a hash. Values are normalised the
+ * way both APIs round-trip them: strings trimmed, numbers and booleans as text, null/undefined as empty.
+ */
+export function hashFieldValue(field: string, value: unknown): string {
+  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value.trim() : JSON.stringify(value);
+  return createHash('sha256').update(`${field}\u0000${text}`).digest('hex');
+}
+
+/** Last value we wrote per (link, field). Every call is scoped by tenant through the owning link. */
+export class ShadowsRepository {
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+
+  private ownedLinks(tenantId: string) {
+    return this.db.selectFrom('links').select('id').where('tenant_id', '=', tenantId);
+  }
+
+  /** Records the writes of one job in one statement; a link of another tenant writes nothing. */
+  async record(tenantId: string, linkId: number, direction: ShadowDirection, hashes: Record<string, string>): Promise<void> {
+    const fields = Object.keys(hashes);
+    if (fields.length === 0) return;
+    const link = await this.ownedLinks(tenantId).where('id', '=', linkId).executeTakeFirst();
+    if (!link) return;
+    const now = this.clock();
+    await this.db
+      .insertInto('shadows')
+      .values(fields.map((field) => ({ link_id: linkId, field, value_hash: hashes[field], direction, written_at: now })))
+      .onConflict((oc) =>
+        oc.columns(['link_id', 'field']).doUpdateSet({
+          value_hash: sql.ref('excluded.value_hash'),
+          direction: sql.ref('excluded.direction'),
+          written_at: sql.ref('excluded.written_at'),
+        }),
+      )
+      .execute();
+  }
+
+  async forLink(tenantId: string, linkId: number): Promise<Map<string, Shadow>> {
+    const rows = await this.db
+      .selectFrom('shadows')
+      .selectAll()
+      .where('link_id', '=', linkId)
+      .where('link_id', 'in', this.ownedLinks(tenantId))
+      .execute();
+    return new Map(rows.map((r) => [r.field, { linkId: r.link_id, field: r.field, valueHash: r.value_hash, direction: r.direction, writtenAt: r.written_at }]));
+  }
+
+  async clear(tenantId: string, linkId: number): Promise<void> {
+    await this.db.deleteFrom('shadows').where('link_id', '=', linkId).where('link_id', 'in', this.ownedLinks(tenantId)).execute();
+  }
+}
