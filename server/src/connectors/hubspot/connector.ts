@@ -5,7 +5,7 @@ import { batchItemError, HubSpotCaller, toHubSpotError } from './client.ts';
 import { OwnerDirectory } from './owners.ts';
 import { PropertyCatalog } from './properties.ts';
 import { chunks, toRecord } from './records.ts';
-import { searchModifiedSince, type ModifiedCursor, type ModifiedPage, type SearchModifiedOptions } from './search.ts';
+import { searchEquals, searchModifiedSince, type ModifiedCursor, type ModifiedPage, type SearchModifiedOptions } from './search.ts';
 import type { HubSpotTokenSource } from './tokens.ts';
 import type {
   AssociatedObject, BatchOutcome, CreateInput, EnumerationOption, HubSpotObjectType, HubSpotOwner, HubSpotProperty,
@@ -158,6 +158,11 @@ export class HubSpotConnector {
   /** Pages of records modified at/after the cursor; persist each page's cursor after handling it. */
   searchModifiedSince(objectType: HubSpotObjectType, cursor: ModifiedCursor | number, options?: SearchModifiedOptions): AsyncGenerator<ModifiedPage> {
     return searchModifiedSince(this.caller, objectType, cursor, options);
+  }
+
+  /** Records whose property equals `value` (exact match, as HubSpot search compares). */
+  searchEquals(objectType: HubSpotObjectType, propertyName: string, value: string, properties?: string[], limit?: number): Promise<HubSpotRecord[]> {
+    return searchEquals(this.caller, objectType, propertyName, value, properties, limit);
   }
 
   // ---- properties ----

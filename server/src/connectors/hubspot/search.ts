@@ -81,3 +81,16 @@ export async function* searchModifiedSince(
     if (final.length) yield { records: final, cursor };
   }
 }
+
+/** Records whose property equals a value (match lookups: company domain, company name); at most `limit`. */
+export async function searchEquals(
+  caller: HubSpotCaller, objectType: HubSpotObjectType, propertyName: string, value: string, properties: string[] = [], limit = 10,
+): Promise<HubSpotRecord[]> {
+  return caller.call(`search ${objectType} by ${propertyName}`, `${propertyName}=${value}`, async (client) => {
+    const res = await client.crm.objects.searchApi.doSearch(objectType, {
+      filterGroups: [{ filters: [{ propertyName, operator: 'EQ', value }] as never }],
+      properties: [...new Set([...properties, propertyName])], limit, after: '0',
+    } as never);
+    return res.results.map(toRecord);
+  }, 'search');
+}

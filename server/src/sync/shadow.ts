@@ -1,0 +1,49 @@
+import type { Store } from '../store/index.ts';
+import { CASE_INSENSITIVE_FIELDS, fieldHash } from './rules/echo.ts';
+import type { FieldMappingRow } from './rules/pairs.ts';
+
+/**
+ * Shadows: per link and field, the hash of the value both systems agreed on at our last write. HubSpot
+ * properties and Dataverse columns share names (`firstname`), so keys carry the side: `hs:x`, `dv:x`.
+ *
+ * Two checks use them (DESIGN §2, third echo layer):
+ * - source side: a source field still equal to the agreed value has not changed there since our write, so it
+ *   is not sent (that is what stops our own write coming back, and an old value overwriting a newer one);
+ * - target side: a mapped value equal to the agreed value would change nothing, so it is not written.
+ */
+export type Side = 'hs' | 'dv';
+export type ShadowHashes = Map<string, string>;
+
+const hashOf = (field: string, value: unknown) => fieldHash(value, { caseInsensitive: CASE_INSENSITIVE_FIELDS.includes(field) });
+
+export async function loadShadow(store: Store, tenantId: string, linkId: number | undefined): Promise<ShadowHashes> {
+  if (linkId === undefined) return new Map();
+  const rows = await store.shadows.forLink(tenantId, linkId);
+  return new Map([...rows].map(([field, s]) => [field, s.valueHash]));
+}
+
+export function sameAsShadow(shadow: ShadowHashes, side: Side, field: string, value: unknown): boolean {
+  const last = shadow.get(`${side}:${field}`);
+  return last !== undefined && last === hashOf(field, value);
+}
+
+/** The written field name for a row on the Dataverse side (`ownerid` is written as a bind). */
+export function dynamicsKeysOf(row: FieldMappingRow): string[] {
+  return [row.dynamics, `${row.dynamics}@odata.bind`];
+}
+
+/**
+ * After a successful write: the agreed value of each synced row on both sides — the source value as read and
+ * the target value as written.
+ */
+export async function saveShadow(
+  store: Store,
+  tenantId: string,
+  linkId: number,
+  direction: 'to_hubspot' | 'to_dynamics',
+  entries: Array<{ side: Side; field: string; value: unknown }>,
+): Promise<void> {
+  const hashes: Record<string, string> = {};
+  for (const e of entries) hashes[`${e.side}:${e.field}`] = hashOf(e.field, e.value);
+  await store.shadows.record(tenantId, linkId, direction, hashes);
+}
