@@ -19,6 +19,8 @@ export interface AppDeps {
   limits: ServiceProtection;
   /** Set once the identity provider is up (it needs the org URL as token audience). */
   auth: () => { verifier: TokenVerifier; authorityUrl: string } | undefined;
+  /** Org-URL pages outside the Web API (web resources, main.aspx), served without a token. */
+  orgRoutes?: express.Router;
   /** Request bodies above this many bytes get 413. */
   maxBodyBytes?: number;
 }
@@ -128,6 +130,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(faults.middleware(dataverseFaultResponder, (req) => req.path.startsWith('/__sandbox')));
+  if (deps.orgRoutes) app.use(deps.orgRoutes);
 
   app.use(async (req: Request, res: Response) => {
     const ids = newRequestIds();

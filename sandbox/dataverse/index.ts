@@ -11,6 +11,7 @@ import { registerMetadata } from './metadata.ts';
 import { createOrgInfo, createStepRegistry, seedOrg, type OrgSeed } from './org.ts';
 import { startWebhookDispatcher } from './plugins/index.ts';
 import { Schema } from './schema.ts';
+import { registerSolutions, type SolutionsOptions } from './solutions/index.ts';
 import { Store } from './store.ts';
 
 /**
@@ -26,6 +27,7 @@ export interface DataverseSandboxOptions {
   faults?: Partial<FaultConfig>;
   serviceProtection?: { requestsPerWindow?: number; windowMs?: number; enabled?: boolean };
   tokenTtlSeconds?: number;
+  solutions?: SolutionsOptions;
 }
 
 export interface DataverseSandbox {
@@ -75,9 +77,10 @@ export async function startDataverseSandbox(options: DataverseSandboxOptions = {
   const api = new WebApi(schema, store, '');
   registerActions(api, { organizationId: seed.organizationId, businessUnitId: seed.businessUnitId });
   registerMetadata(api);
+  const solutions = registerSolutions(api, options.solutions);
 
   let auth: { verifier: TokenVerifier; authorityUrl: string } | undefined;
-  const app = createApp({ api, faults, limits, auth: () => auth });
+  const app = createApp({ api, faults, limits, auth: () => auth, orgRoutes: solutions.router });
   const server = await listen(app, { host: options.host, port: options.port ?? 0 });
   api.orgUrl = server.url;
 

@@ -45,4 +45,18 @@ export class Schema {
   addKey(table: string, key: KeyDef): void {
     this.byLogical.get(table)!.keys.push(key);
   }
+
+  /** Drops a column (solution uninstall / rolled-back import); callers clear the rows' values. */
+  removeAttribute(table: string, logicalName: string): void {
+    const def = this.byLogical.get(table);
+    if (!def) return;
+    def.attributes = def.attributes.filter((a) => a.logicalName !== logicalName);
+    this.attrs.get(table)!.delete(logicalName);
+  }
+
+  /** Drops an alternate key; the store's stale index is never consulted without the KeyDef. */
+  removeKey(table: string, logicalName: string): void {
+    const def = this.byLogical.get(table);
+    if (def) def.keys = def.keys.filter((k) => k.logicalName !== logicalName);
+  }
 }

@@ -157,8 +157,10 @@ function stateColumns(spec: StateSpec): AttributeDef[] {
   ];
 }
 
-interface TableSpec {
+export interface TableSpec {
   logicalName: string;
+  /** Primary id column when it is not `<logicalName>id` (systemform: formid). */
+  primaryId?: string;
   entitySetName: string;
   primaryName: string;
   objectTypeCode: number;
@@ -171,8 +173,8 @@ interface TableSpec {
 }
 
 /** Adds the columns every table of that ownership has: id, audit columns, owner, version, state. */
-function table(spec: TableSpec): TableDef {
-  const id = `${spec.logicalName}id`;
+export function table(spec: TableSpec): TableDef {
+  const id = spec.primaryId ?? `${spec.logicalName}id`;
   const attrs: AttributeDef[] = [
     uid(id, { readOnly: false, displayName: spec.displayName }),
     date('createdon'), date('modifiedon'), date('overriddencreatedon'),
