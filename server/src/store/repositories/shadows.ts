@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, ShadowDirection } from '../schema.ts';
 import type { Clock } from '../clock.ts';
@@ -9,16 +8,6 @@ export interface Shadow {
   valueHash: string;
   direction: ShadowDirection;
   writtenAt: number;
-}
-
-/**
- * Hash of a field value as written, for echo detection. Only the hash is kept (no customer data at rest); the
- * field name is mixed in so equal values of different fields do not share a hash. Values are normalised the
- * way both APIs round-trip them: strings trimmed, numbers and booleans as text, null/undefined as empty.
- */
-export function hashFieldValue(field: string, value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value.trim() : JSON.stringify(value);
-  return createHash('sha256').update(`${field}\u0000${text}`).digest('hex');
 }
 
 /** Last value we wrote per (link, field). Every call is scoped by tenant through the owning link. */
