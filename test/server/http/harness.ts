@@ -8,6 +8,7 @@ import { Keyring } from '../../../server/src/security/encryption.ts';
 import { openStore, type Store } from '../../../server/src/store/index.ts';
 import type { JobsOptions } from '../../../server/src/store/repositories/jobs.ts';
 import { createMetrics } from '../../../server/src/observability/metrics.ts';
+import { dropScratchDatabase, PG_ADMIN_URL } from '../store/harness.ts';
 import { JobQueue } from '../../../server/src/queue/job-queue.ts';
 import { createIntake } from '../../../server/src/intake/accept.ts';
 import { createTenant } from '../../../server/src/tenants/create.ts';
@@ -16,7 +17,7 @@ import { createTenant } from '../../../server/src/tenants/create.ts';
 
 export const silent = pino({ level: 'silent' });
 export const keyring = new Keyring({ id: 'test1', key: Buffer.alloc(32, 9) });
-export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL };
 
 export interface TempStore {
   store: Store;
@@ -63,20 +64,7 @@ export async function scratchPostgres(): Promise<{ url: string; open(jobs?: Jobs
     },
     drop: async () => {
       for (const s of opened) await s.close().catch(() => undefined);
-      // pool.end() returns before every server session is gone; dropping WITH (FORCE) would then kill a
-      // session whose client still listens, and pg raises that as an uncaught error. Wait for them to leave.
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      try {
-        for (let i = 0; i < 100; i++) {
-          const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
-          if (r.rows[0].n === 0) break;
-          await new Promise((res) => setTimeout(res, 20));
-        }
-        await c.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await c.end();
-      }
+      await dropScratchDatabase(name);
     },
   };
 }

@@ -32,6 +32,26 @@ async function adminQuery(text: string): Promise<void> {
 }
 
 /**
+ * Drops a scratch database once its sessions are gone: pool.end() returns before every server session has
+ * left, and dropping WITH (FORCE) would kill a session whose client still listens, which pg raises as an
+ * uncaught error in the test run.
+ */
+export async function dropScratchDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+      if (r.rows[0].n === 0) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await c.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
  * Runs `body` once per dialect, each against a fresh database: SQLite in a temp dir, PostgreSQL in a database
  * with a random name that is dropped afterwards. Nothing is skipped when PostgreSQL is unreachable — the
  * suite fails, because CI and these machines have it.
@@ -56,7 +76,7 @@ export function forEachDialect(title: string, body: (h: () => Harness) => void, 
           const url = new URL(PG_ADMIN_URL);
           url.pathname = `/${name}`;
           config = { dataDir: '/nonexistent', databaseUrl: url.toString() };
-          cleanup = () => adminQuery(`drop database if exists ${name} with (force)`);
+          cleanup = () => dropScratchDatabase(name);
         }
         const open = async () => {
           const s = await openStore(config, { keyring, clock: () => now.value, jobs });
