@@ -8,7 +8,7 @@ import { Keyring } from '../../../server/src/security/encryption.ts';
 import { openStore, type Store } from '../../../server/src/store/index.ts';
 import type { JobsOptions } from '../../../server/src/store/repositories/jobs.ts';
 import { createMetrics } from '../../../server/src/observability/metrics.ts';
-import { dropScratchDatabase, PG_ADMIN_URL } from '../store/harness.ts';
+import { adminQuery, dropScratchDatabase, PG_ADMIN_URL } from '../store/harness.ts';
 import { JobQueue } from '../../../server/src/queue/job-queue.ts';
 import { createIntake } from '../../../server/src/intake/accept.ts';
 import { createTenant } from '../../../server/src/tenants/create.ts';
@@ -38,20 +38,10 @@ export async function sqliteStore(jobs?: JobsOptions): Promise<TempStore & { dat
   };
 }
 
-async function admin(text: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
-
 /** A scratch PostgreSQL database; `open()` gives another store on it (another "process"). */
 export async function scratchPostgres(): Promise<{ url: string; open(jobs?: JobsOptions): Promise<Store>; drop(): Promise<void> }> {
   const name = `sync_srv_test_${randomBytes(6).toString('hex')}`;
-  await admin(`create database ${name}`);
+  await adminQuery(`create database ${name}`);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   const opened: Store[] = [];

@@ -21,7 +21,7 @@ export interface Harness {
   openAnother(): Promise<Store>;
 }
 
-async function adminQuery(text: string): Promise<void> {
+export async function adminQuery(text: string): Promise<void> {
   const c = new pg.Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   try {

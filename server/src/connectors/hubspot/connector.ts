@@ -1,12 +1,9 @@
 import { ConnectorError } from '../errors.ts';
-import type { ApiCallObserver, RetryPolicy } from '../http-retry.ts';
-import type { RateBudget } from '../rate-budget.ts';
-import { batchItemError, HubSpotCaller, toHubSpotError } from './client.ts';
+import { batchItemError, HubSpotCaller, toHubSpotError, type HubSpotCallerOptions } from './client.ts';
 import { OwnerDirectory } from './owners.ts';
 import { PropertyCatalog } from './properties.ts';
 import { chunks, toRecord } from './records.ts';
 import { searchEquals, searchModifiedSince, type ModifiedCursor, type ModifiedPage, type SearchModifiedOptions } from './search.ts';
-import type { HubSpotTokenSource } from './tokens.ts';
 import type {
   AssociatedObject, BatchOutcome, CreateInput, EnumerationOption, HubSpotObjectType, HubSpotOwner, HubSpotProperty,
   HubSpotRecord, PropertyDefinition, UpdateInput, UpsertInput,
@@ -15,14 +12,8 @@ import type {
 /** HubSpot's batch endpoints take at most 100 inputs. */
 export const HUBSPOT_BATCH_LIMIT = 100;
 
-export interface HubSpotConnectorOptions {
-  portalId: string | number;
-  basePath?: string;
-  tokens: HubSpotTokenSource;
-  /** Shared per-tenant budget; keys `hubspot:<portalId>` and `hubspot:<portalId>:search`. Default: in-memory, documented limits. */
-  budget?: RateBudget;
-  observer?: ApiCallObserver;
-  retry?: Partial<RetryPolicy>;
+/** The caller's options (portal, base path, tokens, budget keyed `hubspot:<portalId>[:search]`, observer, retry) plus caches. */
+export interface HubSpotConnectorOptions extends HubSpotCallerOptions {
   /** Owners directory cache lifetime (default 10 minutes). */
   ownersTtlMs?: number;
 }
