@@ -10,6 +10,10 @@ import { decideRetry, type BackoffOptions } from './retry.ts';
 /** What the runner runs; the sync worker (`sync/worker.ts`) implements it. */
 export interface JobProcessor {
   process(job: Job): Promise<void>;
+  /** Jobs with the same key may run together through `processGroup` (undefined: the job runs alone). */
+  groupKey?(job: Job): string | undefined;
+  /** One result per job, in order: undefined for done, else the error (handled as `process` throwing it). */
+  processGroup?(jobs: Job[]): Promise<unknown[]>;
 }
 
 export interface QueueRunnerOptions {
@@ -18,8 +22,10 @@ export interface QueueRunnerOptions {
   metrics: Metrics;
   logger: Logger;
   notifier?: QueueNotifier;
-  /** Jobs run at once by this process (default 4). */
+  /** Jobs (or groups of jobs) run at once by this process (default 4). */
   concurrency?: number;
+  /** Most jobs in one group (default 100: HubSpot's batch size). */
+  maxGroupSize?: number;
   /** Idle poll for jobs enqueued by other processes or that became due (default 250 ms). */
   pollIntervalMs?: number;
   /** Lease per claim (default 60 s); renewed every third of it while the job runs. */
@@ -37,8 +43,9 @@ export interface StopOptions {
   graceMs?: number;
 }
 
+/** One job, or several that the worker runs as a group; they share a slot. */
 interface InFlight {
-  job: Job;
+  jobs: Job[];
   done: Promise<void>;
   renew: NodeJS.Timeout;
   /** Set when stop() gave up waiting and released the job: the late result must not be reported. */
@@ -61,6 +68,7 @@ export class QueueRunner {
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
+  private readonly maxGroupSize: number;
   private readonly now: () => number;
   private readonly inFlight = new Map<number, InFlight>();
   private running = false;
@@ -71,13 +79,16 @@ export class QueueRunner {
     this.concurrency = Math.max(1, o.concurrency ?? 4);
     this.pollIntervalMs = o.pollIntervalMs ?? 250;
     this.leaseMs = o.leaseMs ?? 60_000;
+    this.maxGroupSize = Math.max(1, o.maxGroupSize ?? 100);
     this.notifier = o.notifier ?? new QueueNotifier();
     this.workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.now = o.now ?? Date.now;
   }
 
   get activeJobs(): number {
-    return this.inFlight.size;
+    let n = 0;
+    for (const f of this.inFlight.values()) n += f.jobs.length;
+    return n;
   }
 
   start(): void {
@@ -113,11 +124,13 @@ export class QueueRunner {
     for (const f of this.inFlight.values()) {
       f.released = true;
       clearInterval(f.renew);
-      try {
-        // `fail` with retryAt=now puts the job back as pending (merging with any newer pending job of the record).
-        await this.o.store.jobs.fail(f.job.id, this.workerId, 'released: the server shut down while this job was running', { retryAt: this.now() });
-      } catch (err) {
-        this.o.logger.warn({ err, jobId: f.job.id }, 'could not release job on shutdown; its lease will expire instead');
+      for (const job of f.jobs) {
+        try {
+          // `fail` with retryAt=now puts the job back as pending (merging with any newer pending job of the record).
+          await this.o.store.jobs.fail(job.id, this.workerId, 'released: the server shut down while this job was running', { retryAt: this.now() });
+        } catch (err) {
+          this.o.logger.warn({ err, jobId: job.id }, 'could not release job on shutdown; its lease will expire instead');
+        }
       }
     }
     this.inFlight.clear();
@@ -140,10 +153,10 @@ export class QueueRunner {
     let failures = 0;
     while (this.running) {
       const free = this.concurrency - this.inFlight.size;
-      let claimed: Job[] = [];
+      let claimed: Job[][] = [];
       if (free > 0) {
         try {
-          claimed = await this.o.store.jobs.claim({ workerId: this.workerId, limit: free, leaseMs: this.leaseMs });
+          claimed = await this.group(await this.o.store.jobs.claim({ workerId: this.workerId, limit: free, leaseMs: this.leaseMs }));
           failures = 0;
         } catch (err) {
           // Database unreachable: back off (up to 10 s) instead of spinning; jobs are safe in the table.
@@ -155,44 +168,83 @@ export class QueueRunner {
       }
       if (!this.running) {
         // Stopped while claiming: give the jobs straight back.
-        for (const job of claimed) await this.o.store.jobs.fail(job.id, this.workerId, 'released: the server is shutting down', { retryAt: this.now() }).catch(() => {});
+        for (const job of claimed.flat()) await this.o.store.jobs.fail(job.id, this.workerId, 'released: the server is shutting down', { retryAt: this.now() }).catch(() => {});
         break;
       }
-      for (const job of claimed) this.startJob(job);
+      for (const jobs of claimed) this.startJobs(jobs);
       // A full claim means more may be waiting: go again at once (if a slot is free). Otherwise sleep until an
       // enqueue in this process, a finished job, or the poll interval.
       if (claimed.length === 0 || this.inFlight.size >= this.concurrency) await this.notifier.wait(this.pollIntervalMs);
     }
   }
 
-  private startJob(job: Job): void {
+  /**
+   * Claimed jobs → units that each take a slot. A job the worker can group pulls in more due jobs of its kind
+   * (same tenant, system and object), oldest first, up to the group size: a backlog of 20,000 Dynamics
+   * contacts becomes 200 HubSpot batch writes instead of 20,000 single ones.
+   */
+  private async group(claimed: Job[]): Promise<Job[][]> {
+    const { worker } = this.o;
+    if (!worker.groupKey || !worker.processGroup) return claimed.map((j) => [j]);
+    const units: Job[][] = [];
+    const groups = new Map<string, Job[]>();
+    for (const job of claimed) {
+      const key = worker.groupKey(job);
+      const g = key === undefined ? undefined : groups.get(key);
+      if (g) g.push(job);
+      else {
+        units.push([job]);
+        if (key !== undefined) groups.set(key, units[units.length - 1]);
+      }
+    }
+    for (const g of groups.values()) {
+      if (g.length >= this.maxGroupSize) continue;
+      const { tenantId, system, objectType } = g[0];
+      g.push(...(await this.o.store.jobs.claim({ workerId: this.workerId, limit: this.maxGroupSize - g.length, leaseMs: this.leaseMs, tenantId, system, objectType })));
+    }
+    return units;
+  }
+
+  private startJobs(jobs: Job[]): void {
     // Renew at a third of the lease, so two missed renewals still leave time before it runs out.
     const renew = setInterval(() => {
-      this.o.store.jobs.extendLease(job.id, this.workerId, this.leaseMs).then(
-        (ok) => { if (!ok) this.o.logger.warn({ jobId: job.id }, 'lease lost while the job was running (another worker may run it again; jobs are idempotent)'); },
-        (err) => this.o.logger.warn({ err, jobId: job.id }, 'lease renewal failed'),
-      );
+      for (const job of jobs) {
+        this.o.store.jobs.extendLease(job.id, this.workerId, this.leaseMs).then(
+          (ok) => { if (!ok) this.o.logger.warn({ jobId: job.id }, 'lease lost while the job was running (another worker may run it again; jobs are idempotent)'); },
+          (err) => this.o.logger.warn({ err, jobId: job.id }, 'lease renewal failed'),
+        );
+      }
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
     renew.unref();
-    const entry: InFlight = { job, renew, released: false, done: Promise.resolve() };
+    const entry: InFlight = { jobs, renew, released: false, done: Promise.resolve() };
     entry.done = this.run(entry).finally(() => {
       clearInterval(renew);
-      this.inFlight.delete(job.id);
+      this.inFlight.delete(jobs[0].id);
       this.notifier.notify(); // a slot is free
     });
-    this.inFlight.set(job.id, entry);
+    this.inFlight.set(jobs[0].id, entry);
   }
 
   private async run(entry: InFlight): Promise<void> {
-    const { job } = entry;
-    const log = this.o.logger.child({ jobId: job.id, tenantId: job.tenantId, system: job.system, objectType: job.objectType, recordId: job.recordId, attempt: job.attempts });
-    let error: unknown;
+    const { jobs } = entry;
+    let results: unknown[];
     try {
-      await this.o.worker.process(job);
+      if (jobs.length === 1) {
+        results = [undefined];
+        await this.o.worker.process(jobs[0]);
+      } else {
+        results = await this.o.worker.processGroup!(jobs);
+      }
     } catch (err) {
-      error = err ?? new Error('worker failed without an error');
+      results = jobs.map(() => err ?? new Error('worker failed without an error'));
     }
     if (entry.released) return;
+    for (const [i, job] of jobs.entries()) await this.record(job, results[i]);
+  }
+
+  /** Stores one job's result: success → complete; failure → retry with backoff, or the dead letters. */
+  private async record(job: Job, error: unknown): Promise<void> {
+    const log = this.o.logger.child({ jobId: job.id, tenantId: job.tenantId, system: job.system, objectType: job.objectType, recordId: job.recordId, attempt: job.attempts });
     try {
       if (error === undefined) {
         await this.o.store.jobs.complete(job.id, this.workerId);

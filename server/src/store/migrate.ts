@@ -1,11 +1,13 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.ts';
 import { initial } from './migrations/001-initial.ts';
+import { shadowLookup } from './migrations/003-shadow-lookup.ts';
 
 /** All migrations in order; names sort lexically, which is the order Kysely applies them in. */
 function migrations(db: Db): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
+    '003-shadow-lookup': shadowLookup(),
   };
 }
 

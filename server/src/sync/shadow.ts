@@ -27,6 +27,17 @@ export function sameAsShadow(shadow: ShadowHashes, side: Side, field: string, va
   return last !== undefined && last === hashOf(field, value);
 }
 
+/**
+ * Which of `values` some link already agreed on for `side:field` (value → link id). The shadows double as a
+ * match index: a new Dynamics contact whose e-mail no linked HubSpot contact holds can be upserted by e-mail
+ * straight away (HubSpot matches or creates), without reading HubSpot first.
+ */
+export async function linkedByValue(store: Store, tenantId: string, hubspotObject: string, side: Side, field: string, values: string[]): Promise<Map<string, number>> {
+  const byHash = new Map(values.map((v) => [hashOf(field, v), v]));
+  const held = await store.shadows.linksHolding(tenantId, hubspotObject, `${side}:${field}`, [...byHash.keys()]);
+  return new Map([...held].map(([hash, linkId]) => [byHash.get(hash)!, linkId]));
+}
+
 /** The written field name for a row on the Dataverse side (`ownerid` is written as a bind). */
 export function dynamicsKeysOf(row: FieldMappingRow): string[] {
   return [row.dynamics, `${row.dynamics}@odata.bind`];

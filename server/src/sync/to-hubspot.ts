@@ -1,35 +1,128 @@
-import type { Link } from '../store/repositories/links.ts';
+import type { BatchItemResult } from '../connectors/dataverse/batch.ts';
+import type { ConnectorError } from '../connectors/errors.ts';
+import type { BatchOutcome } from '../connectors/hubspot/types.ts';
+import { LinkConflictError, type Link } from '../store/repositories/links.ts';
 import { associationsFromDynamics, DYNAMICS_LOOKUP_RULES } from './rules/associations.ts';
 import { gate } from './rules/gate.ts';
 import { mapRecord, LOOKUP_LOGICAL_NAME } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById, type PairId } from './rules/pairs.ts';
 import { reportMappingProblems, SyncFailure } from './failures.ts';
-import { loadShadow, sameAsShadow, saveShadow } from './shadow.ts';
+import { linkedByValue, loadShadow, sameAsShadow, saveShadow } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 
 /**
- * Dynamics → HubSpot for one record: re-read it, gate, link or match, map, drop echoes, write, remember what
- * was written, then associations (linking the records it points to first).
+ * Dynamics → HubSpot. Records of one table are synced as a group: one read for all of them; then per record
+ * gate, link or match, map and drop echoes; then one HubSpot batch call per kind of write (up to 100 records
+ * each), link and shadow, our id column written back to Dynamics in one `$batch`, and associations (linking
+ * the records they point to first). One record failing does not hold up the others.
  */
 
 export type DynamicsEntity = 'lead' | 'contact' | 'account' | 'opportunity';
 type HubSpotTarget = 'contacts' | 'companies' | 'deals';
 
+/** What became of one record: the HubSpot record it is linked to (none when out of scope), or why it failed. */
+export type RecordOutcome = { ok: true; hubspotId?: string } | { ok: false; error: unknown };
+
+type Agreed = Array<{ side: 'hs' | 'dv'; field: string; value: unknown }>;
+
+/** How the HubSpot side of an unlinked record is found: HubSpot matches or creates by this unique property. */
+interface UpsertKey {
+  idProperty: 'email' | 'dynamics_id';
+  value: string;
+}
+
+/** One record, read, gated and mapped, ready to be written. */
+interface Plan {
+  id: string;
+  record: Record<string, unknown>;
+  link: Link | undefined;
+  fields: Record<string, string>;
+  agreed: Agreed;
+  /** Unlinked records only. */
+  upsert?: UpsertKey;
+  hubspotId?: string;
+}
+
 const LEAD_QUALIFIED = 1;
 
+/** One record (the worker's single jobs, and dependencies met while syncing another record). */
 export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id: string): Promise<string | undefined> {
-  const key = `dynamics:${entity}:${id}`;
-  if (run.visiting.has(key)) return undefined;
-  run.visiting.add(key);
+  const [outcome] = await syncGroupFromDynamics(run, entity, [id]);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.hubspotId;
+}
 
+export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity, ids: string[]): Promise<RecordOutcome[]> {
+  const { ctx, store } = run;
+  const target = pairById(entity as PairId).hubspotObject as HubSpotTarget;
+  const outcomes = new Map<string, RecordOutcome>();
+  const attempt = async (id: string, step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (error) {
+      outcomes.set(id, { ok: false, error });
+    }
+  };
+  const visitKey = (id: string) => `dynamics:${entity}:${id}`;
+  const fresh = [...new Set(ids)].filter((id) => !run.visiting.has(visitKey(id)));
+  for (const id of fresh) run.visiting.add(visitKey(id));
+
+  const records = fresh.length > 0 ? await ctx.dynamics.retrieveByIds(entity, fresh) : new Map<string, Record<string, unknown>>();
+  const plans: Plan[] = [];
+  for (const id of fresh) {
+    await attempt(id, async () => {
+      const prepared = await prepare(run, entity, id, records.get(id) ?? null);
+      if ('done' in prepared) outcomes.set(id, { ok: true, hubspotId: prepared.done });
+      else plans.push(prepared);
+    });
+  }
+
+  // Two new records with one e-mail cannot share an upsert: the later ones run alone afterwards, when the
+  // first one's link exists, and get the duplicate error a single record would get.
+  const seen = new Set<string>();
+  const later: Plan[] = [];
+  const now = plans.filter((p) => {
+    if (!p.upsert) return true;
+    const k = `${p.upsert.idProperty}=${p.upsert.value}`;
+    if (!seen.has(k)) return seen.add(k);
+    later.push(p);
+    return false;
+  });
+
+  await writeToHubSpot(run, target, now, (p, error) => outcomes.set(p.id, { ok: false, error }));
+  const written = now.filter((p) => p.hubspotId !== undefined && !outcomes.has(p.id));
+  for (const p of written) {
+    await attempt(p.id, async () => {
+      p.link ??= await linkNew(run, entity, p.id, target, p.hubspotId!);
+      await saveShadow(store, ctx.tenantId, p.link.id, 'to_hubspot', p.agreed);
+    });
+  }
+  await writeIdColumn(run, entity, target, written.filter((p) => !outcomes.has(p.id)), (p, error) => outcomes.set(p.id, { ok: false, error }));
+  for (const p of written) {
+    if (outcomes.has(p.id)) continue;
+    await attempt(p.id, async () => {
+      await associate(run, entity, p.record, p.hubspotId!, p.link!);
+      outcomes.set(p.id, { ok: true, hubspotId: p.hubspotId });
+    });
+  }
+  for (const p of later) {
+    run.visiting.delete(visitKey(p.id));
+    await attempt(p.id, async () => {
+      outcomes.set(p.id, { ok: true, hubspotId: await syncFromDynamics(run, entity, p.id) });
+    });
+  }
+  return ids.map((id) => outcomes.get(id) ?? { ok: true });
+}
+
+/** Everything before the write for one record; `done` when nothing is to be written for it here. */
+async function prepare(run: SyncRun, entity: DynamicsEntity, id: string, record: Record<string, unknown> | null): Promise<Plan | { done: string | undefined }> {
   const { ctx, store } = run;
   const tenantId = ctx.tenantId;
   const pair = pairById(entity as PairId);
   const target = pair.hubspotObject as HubSpotTarget;
   const source = { system: 'dynamics' as const, objectType: entity, recordId: id };
 
-  const record = await ctx.dynamics.retrieve(entity, id);
   let link = await store.links.findByDynamics(tenantId, { entity, id });
   if (!record) {
     if (link) {
@@ -37,7 +130,7 @@ export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id:
         `HubSpot ${target} ${link.hubspot.id} stays: the integration never deletes by default`,
         'Delete or archive the HubSpot record yourself if it should go too.');
     }
-    return undefined;
+    return { done: undefined };
   }
 
   // Lead qualification: the contact created from a linked lead takes over the lead's HubSpot contact.
@@ -47,15 +140,15 @@ export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id:
   }
   if (entity === 'lead' && record.statecode === LEAD_QUALIFIED) {
     const [contact] = await ctx.dynamics.retrieveAll('contact', { filter: `_originatingleadid_value eq ${id}`, select: ['contactid'], top: 1, annotations: false });
-    if (contact) return syncFromDynamics(run, 'contact', String(contact.contactid).toLowerCase());
-    if (!link) return undefined; // a qualified lead with no contact and no link has nothing to carry over
+    if (contact) return { done: await syncFromDynamics(run, 'contact', String(contact.contactid).toLowerCase()) };
+    if (!link) return { done: undefined }; // a qualified lead with no contact and no link has nothing to carry over
   }
 
   const decision = gate({ mainSwitch: ctx.mainSwitch, mode: ctx.mode, markers: ctx.settings.uatMarkers }, pair.id, 'toHubSpot', record);
   if (decision.action === 'hold') throw run.hold(decision.reason);
   if (decision.action === 'skip') {
     run.logger.debug({ entity, id, reason: decision.reason }, 'not in scope');
-    return undefined;
+    return { done: undefined };
   }
 
   const rows = defaultMappings(pair.id, { prefix: ctx.settings.prefix });
@@ -72,10 +165,15 @@ export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id:
   await store.errors.clear(tenantId, source);
   await reportMappingProblems(store, tenantId, source, 'HubSpot', mapped);
 
-  if (!link) link = await matchInHubSpot(run, entity, id, record, target);
+  let upsert: UpsertKey | undefined;
+  if (!link) {
+    const side = await findHubSpotSide(run, entity, id, record, target);
+    if ('idProperty' in side) upsert = side;
+    else link = side;
+  }
   const shadow = await loadShadow(store, tenantId, link?.id);
   const fields: Record<string, string> = {};
-  const agreed: Array<{ side: 'hs' | 'dv'; field: string; value: unknown }> = [];
+  const agreed: Agreed = [];
   for (const row of rows) {
     const value = mapped.fields[row.hubspot];
     if (value === undefined) continue;
@@ -87,36 +185,95 @@ export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id:
   }
   const dropped = rows.filter((r) => mapped.fields[r.hubspot] !== undefined).length - Object.keys(fields).length;
   if (dropped > 0) run.metrics.echoesSuppressed.inc({ direction: 'toHubSpot', layer: 'shadow' }, dropped);
+  return { id, record, link, fields, agreed, upsert, hubspotId: link?.hubspot.id };
+}
 
-  let hubspotId: string;
-  if (link) {
-    hubspotId = link.hubspot.id;
-    if (Object.keys(fields).length > 0) {
-      await ctx.hubspot.updateObject(target, hubspotId, fields);
+/**
+ * An unlinked record's HubSpot side. Leads and contacts are upserted by e-mail, which is HubSpot's own match:
+ * it updates the contact holding that e-mail or creates one, in the same call as the write. That is only safe
+ * when no linked contact holds the e-mail (a HubSpot contact links to one Dynamics record), which the shadows
+ * answer without a HubSpot call; otherwise HubSpot is read first. Accounts are matched by domain, then name.
+ */
+async function findHubSpotSide(run: SyncRun, entity: DynamicsEntity, id: string, record: Record<string, unknown>, target: HubSpotTarget): Promise<Link | UpsertKey> {
+  if (entity === 'lead' || entity === 'contact') {
+    const email = normaliseEmail(record.emailaddress1);
+    if (email) {
+      const held = await linkedByValue(run.store, run.ctx.tenantId, 'contacts', 'hs', 'email', [email]);
+      if (held.has(email)) {
+        const link = await matchInHubSpot(run, entity, id, record, target);
+        if (link) return link;
+      }
+      return { idProperty: 'email', value: email };
+    }
+  } else if (entity === 'account') {
+    const link = await matchInHubSpot(run, entity, id, record, target);
+    if (link) return link;
+  }
+  return { idProperty: 'dynamics_id', value: id };
+}
+
+/** Sends the group's writes: updates of linked records in one batch, new ones in one upsert per unique property. */
+async function writeToHubSpot(run: SyncRun, target: HubSpotTarget, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
+  const { hubspot } = run.ctx;
+  const send = async (group: Plan[], call: (group: Plan[]) => Promise<BatchOutcome[]>) => {
+    if (group.length === 0) return;
+    let results: BatchOutcome[];
+    try {
+      results = await call(group);
+    } catch (error) {
+      for (const p of group) fail(p, error);
+      return;
+    }
+    results.forEach((r, i) => {
+      if (!r.ok) return fail(group[i], rejected(r.error, target));
+      group[i].hubspotId = r.id;
       run.wrote('toHubSpot', target);
-    }
-  } else {
-    const [outcome] = await ctx.hubspot.batchUpsert(target, [{ id, idProperty: 'dynamics_id', properties: { ...fields, dynamics_id: id } }]);
-    if (!outcome.ok) {
-      const e = outcome.error;
-      if (e.retryable) throw e;
-      throw new SyncFailure('hubspot_rejected', `HubSpot refused the ${target} record: ${e.serviceMessage}`, 'Correct the Dynamics record (or the mapping) and save it again.');
-    }
-    hubspotId = outcome.id;
-    run.wrote('toHubSpot', target);
-    link = await run.linkOrReuse({ entity, id }, { object: target, id: hubspotId });
+    });
+  };
+  const changed = plans.filter((p) => p.link && Object.keys(p.fields).length > 0);
+  await send(changed, (g) => hubspot.batchUpdate(target, g.map((p) => ({ id: p.link!.hubspot.id, properties: p.fields }))));
+  for (const idProperty of ['email', 'dynamics_id'] as const) {
+    const fresh = plans.filter((p) => p.upsert?.idProperty === idProperty);
+    await send(fresh, (g) => hubspot.batchUpsert(target, g.map((p) => ({ id: p.upsert!.value, idProperty, properties: { ...p.fields, dynamics_id: p.id } }))));
   }
-  await saveShadow(store, tenantId, link.id, 'to_hubspot', agreed);
+}
 
-  // The HubSpot id goes into our alternate-key column, so HubSpot → Dynamics upserts find this record.
+function rejected(error: ConnectorError, target: HubSpotTarget): unknown {
+  if (error.retryable || error.kind === 'auth') return error;
+  return new SyncFailure('hubspot_rejected', `HubSpot refused the ${target} record: ${error.serviceMessage}`, 'Correct the Dynamics record (or the mapping) and save it again.');
+}
+
+/** Links a record HubSpot just matched or created. */
+async function linkNew(run: SyncRun, entity: DynamicsEntity, id: string, target: HubSpotTarget, hubspotId: string): Promise<Link> {
+  try {
+    return await run.linkOrReuse({ entity, id }, { object: target, id: hubspotId });
+  } catch (err) {
+    if (!(err instanceof LinkConflictError)) throw err;
+    // Only when the HubSpot record took its e-mail after we last synced it (a change not synced yet).
+    const other = await run.store.links.findByHubSpot(run.ctx.tenantId, { object: target, id: hubspotId });
+    throw new SyncFailure('duplicate_in_dynamics',
+      `HubSpot ${target} ${hubspotId} has the same e-mail and is already linked to Dynamics ${other?.dynamics.entity ?? 'record'} ${other?.dynamics.id ?? ''}; a HubSpot record links to one Dynamics record`,
+      'Merge the duplicate Dynamics records, or change the e-mail of one of them.');
+  }
+}
+
+/** The HubSpot id goes into our alternate-key column, so HubSpot → Dynamics upserts find the record; one `$batch` for the group. */
+async function writeIdColumn(run: SyncRun, entity: DynamicsEntity, target: HubSpotTarget, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
+  const { ctx, store } = run;
   const idColumn = `${ctx.settings.prefix}_hubspotid`;
-  if (record[idColumn] !== hubspotId && (await ctx.metadata(target, entity)).dynamicsAttribute(idColumn)) {
-    await ctx.dynamics.update(entity, id, { [idColumn]: hubspotId });
-    await saveShadow(store, tenantId, link.id, 'to_dynamics', [{ side: 'dv', field: idColumn, value: hubspotId }]);
+  const due = plans.filter((p) => p.record[idColumn] !== p.hubspotId);
+  if (due.length === 0 || !(await ctx.metadata(target, entity)).dynamicsAttribute(idColumn)) return;
+  let results: BatchItemResult[];
+  try {
+    results = await ctx.dynamics.executeBatch(due.map((p) => ({ op: 'update', entity, id: p.id, data: { [idColumn]: p.hubspotId } })));
+  } catch (error) {
+    for (const p of due) fail(p, error);
+    return;
   }
-
-  await associate(run, entity, record, hubspotId, link);
-  return hubspotId;
+  for (const [i, r] of results.entries()) {
+    if (!r.ok) fail(due[i], r.error);
+    else await saveShadow(store, ctx.tenantId, due[i].link!.id, 'to_dynamics', [{ side: 'dv', field: idColumn, value: due[i].hubspotId }]);
+  }
 }
 
 async function matchInHubSpot(run: SyncRun, entity: DynamicsEntity, id: string, record: Record<string, unknown>, target: HubSpotTarget): Promise<Link | undefined> {

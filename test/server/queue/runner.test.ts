@@ -80,6 +80,34 @@ describe('QueueRunner (SQLite)', function () {
     assert.deepEqual(calls.map((c) => c.recordId).sort(), ['0', '1', '2', '3', '4', '5', '6', '7', '8']);
   });
 
+  it('runs groupable jobs together (up to the group size, same kind only) and records each job\'s own result', async () => {
+    const groups: string[][] = [];
+    const singles: string[] = [];
+    const worker: JobProcessor = {
+      async process(job) {
+        singles.push(job.recordId);
+      },
+      groupKey: (job) => (job.system === 'dynamics' ? `${job.tenantId}:${job.objectType}` : undefined),
+      async processGroup(jobs) {
+        groups.push(jobs.map((j) => `${j.objectType}:${j.recordId}`));
+        return jobs.map((j) => (j.recordId === 'c7' ? new ConnectorError({ system: 'hubspot', operation: 'batch upsert', status: 400, serviceMessage: 'bad email' }) : undefined));
+      },
+    };
+    const { r, queue } = runner(worker, { concurrency: 2, maxGroupSize: 10 });
+    for (let i = 0; i < 25; i++) await queue.enqueue({ tenantId, system: 'dynamics', objectType: 'contact', recordId: `c${i}` });
+    for (let i = 0; i < 3; i++) await queue.enqueue({ tenantId, system: 'dynamics', objectType: 'account', recordId: `a${i}` });
+    await queue.enqueue(key('h1'));
+    r.start();
+    await until(async () => { const c = await t.store.jobs.counts(); return c.pending + c.active === 0; });
+    assert.ok(groups.every((g) => g.length <= 10 && new Set(g.map((x) => x.split(':')[0])).size === 1), JSON.stringify(groups));
+    const contacts = groups.flat().filter((x) => x.startsWith('contact:'));
+    assert.equal(contacts.length + singles.filter((x) => x.startsWith('c')).length, 25, 'each contact job ran once');
+    assert.ok(groups.filter((g) => g[0].startsWith('contact:')).length <= 4, 'the 25 contacts ran in few groups');
+    assert.ok(singles.includes('h1'), 'an ungroupable job runs alone');
+    const dead = await t.store.jobs.deadLetters(tenantId);
+    assert.deepEqual(dead.map((j) => j.recordId), ['c7'], 'one failure in a group fails only its own job');
+  });
+
   it('wakes at once on an in-process enqueue instead of waiting for the poll', async () => {
     const { worker, calls } = scriptedWorker(() => {});
     const { r, queue } = runner(worker, { pollIntervalMs: 60_000 });

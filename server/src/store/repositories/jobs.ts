@@ -120,7 +120,7 @@ export class JobsRepository {
    * concurrent claimers in any number of processes take disjoint jobs without waiting on each other. SQLite:
    * the transaction holds the single write lock (one connection per process), which serialises claimers.
    */
-  async claim(o: { workerId: string; limit?: number; leaseMs?: number; tenantId?: string }): Promise<Job[]> {
+  async claim(o: { workerId: string; limit?: number; leaseMs?: number; tenantId?: string; system?: SystemName; objectType?: string }): Promise<Job[]> {
     const now = this.clock();
     const leaseMs = o.leaseMs ?? 5 * 60_000;
     const pg = this.dialect === 'postgres';
@@ -156,6 +156,8 @@ export class JobsRepository {
         .orderBy('j.id')
         .limit(o.limit ?? 1);
       if (o.tenantId !== undefined) pick = pick.where('j.tenant_id', '=', o.tenantId);
+      if (o.system !== undefined) pick = pick.where('j.system', '=', o.system);
+      if (o.objectType !== undefined) pick = pick.where('j.object_type', '=', o.objectType);
       if (pg) pick = pick.forUpdate().skipLocked();
 
       return trx

@@ -48,6 +48,21 @@ export class ShadowsRepository {
     return new Map(rows.map((r) => [r.field, { linkId: r.link_id, field: r.field, valueHash: r.value_hash, direction: r.direction, writtenAt: r.written_at }]));
   }
 
+  /** Of the given hashes, those some link of this tenant (HubSpot side `hubspotObject`) holds for `field`; hash → link id. */
+  async linksHolding(tenantId: string, hubspotObject: string, field: string, hashes: string[]): Promise<Map<string, number>> {
+    if (hashes.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('shadows as s')
+      .innerJoin('links as l', 'l.id', 's.link_id')
+      .select(['s.value_hash', 's.link_id'])
+      .where('l.tenant_id', '=', tenantId)
+      .where('l.hubspot_object', '=', hubspotObject)
+      .where('s.field', '=', field)
+      .where('s.value_hash', 'in', [...new Set(hashes)])
+      .execute();
+    return new Map(rows.map((r) => [r.value_hash, r.link_id]));
+  }
+
   async clear(tenantId: string, linkId: number): Promise<void> {
     await this.db.deleteFrom('shadows').where('link_id', '=', linkId).where('link_id', 'in', this.ownedLinks(tenantId)).execute();
   }
