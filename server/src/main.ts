@@ -7,6 +7,8 @@ import { createLogger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { loadKeyring } from './security/key-file.ts';
 import { openStore, type Store } from './store/index.ts';
+import { PostgresCallLog } from './store/rate-budget.ts';
+import { InMemoryRateBudget, RollingRateBudget } from './connectors/rate-budget.ts';
 import { TenantContexts } from './sync/tenant-context.ts';
 import { createSyncWorker } from './sync/worker.ts';
 import { JobQueue } from './queue/job-queue.ts';
@@ -30,6 +32,8 @@ export interface StartServerOptions {
   concurrency?: number;
   /** Idle poll of the queue (default 250 ms). */
   queuePollMs?: number;
+  /** Lease per claimed job (default 60 s, env JOB_LEASE_SECONDS in the CLI): how long a killed process's jobs wait before another process takes them. */
+  leaseMs?: number;
   /** Scheduler tick (default 5 s); the per-tenant poll interval is a tenant setting. */
   schedulerTickMs?: number;
   /** Set false to leave the scheduler stopped (tests that poll with pollNow only). */
@@ -56,10 +60,14 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const metrics = createMetrics();
   const keyring = loadKeyring(config);
   const store = await openStore(config, { keyring });
-  const contexts = new TenantContexts({ store, metrics, logger });
+  // On PostgreSQL all processes count API calls in one table, so a tenant's limits hold however many run;
+  // SQLite means a single process, whose memory is enough.
+  const sharedBudget = store.db.dialect === 'postgres';
+  const budget = sharedBudget ? new RollingRateBudget(new PostgresCallLog(store.db.kysely)) : new InMemoryRateBudget();
+  const contexts = new TenantContexts({ store, metrics, logger, budget });
   const queue = new JobQueue(store);
   const worker = o.worker ?? createSyncWorker({ store, contexts, metrics, logger });
-  const runner = new QueueRunner({ store, worker, metrics, logger, notifier: queue.notifier, concurrency: o.concurrency, pollIntervalMs: o.queuePollMs });
+  const runner = new QueueRunner({ store, worker, metrics, logger, notifier: queue.notifier, concurrency: o.concurrency, pollIntervalMs: o.queuePollMs, leaseMs: o.leaseMs });
   const scheduler = new Scheduler({ store, contexts, queue, logger, defaultIntervalMinutes: config.pollIntervalMinutes, tickMs: o.schedulerTickMs });
   const intake = createIntake({ store, queue, metrics, logger, hubspotAppId: config.hubspot.appId });
   const app = createHttpApp({
@@ -86,7 +94,8 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const { port } = server.address() as AddressInfo;
   const host = o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, database: config.databaseUrl ? 'postgres' : 'sqlite' }, 'sync server listening');
+  const rateBudget = sharedBudget ? 'postgres (shared by all processes)' : 'memory (this process)';
+  logger.info({ url, database: config.databaseUrl ? 'postgres' : 'sqlite', rateBudget }, 'sync server listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -123,7 +132,12 @@ async function cli(): Promise<void> {
     process.stderr.write('Invalid configuration:\n  - WORKER_CONCURRENCY must be an integer from 1 to 64\n');
     process.exit(1);
   }
-  const running = await startServer({ config, concurrency });
+  const leaseSeconds = process.env.JOB_LEASE_SECONDS ? Number(process.env.JOB_LEASE_SECONDS) : undefined;
+  if (leaseSeconds !== undefined && (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600)) {
+    process.stderr.write('Invalid configuration:\n  - JOB_LEASE_SECONDS must be an integer from 1 to 3600\n');
+    process.exit(1);
+  }
+  const running = await startServer({ config, concurrency, leaseMs: leaseSeconds === undefined ? undefined : leaseSeconds * 1000 });
   const stop = (signal: string) => {
     running.logger.info({ signal }, 'stopping');
     running.close().then(

@@ -1,7 +1,8 @@
 /**
  * Per-tenant call budgets per target API. The connectors call `take(key)` before every HTTP attempt
- * (retries included: the services count those too). The store layer can provide a PostgreSQL-shared budget
- * with the same interface so several server processes share one tenant's allowance.
+ * (retries included: the services count those too). Where the spent calls are counted is a `CallLog`: this
+ * process's memory (SQLite: one process), or a PostgreSQL table that every process shares (the store's
+ * `PostgresCallLog`, wired in main.ts), so several processes together keep one tenant's allowance.
  */
 
 export interface RateBudget {
@@ -30,6 +31,39 @@ export function defaultLimitFor(key: string): BudgetLimit | undefined {
   return undefined;
 }
 
+/**
+ * The calls spent per key in a sliding window. A log is a token bucket whose tokens return exactly `windowMs`
+ * after they were spent rather than trickling back at a constant rate: both HubSpot (TEN_SECONDLY_ROLLING)
+ * and Dataverse (5-minute sliding window) count calls in a rolling window, and a classic bucket with a full
+ * burst plus refill would allow up to twice the limit inside one window.
+ */
+export interface CallLog {
+  /**
+   * Records `n` calls (1 ≤ n ≤ limit) under `key` if they fit in the window now and returns 0; otherwise
+   * records nothing and returns the milliseconds until enough earlier calls leave the window.
+   */
+  spend(key: string, n: number, limit: BudgetLimit): number | Promise<number>;
+}
+
+/** One process's log: the spent times per key, oldest first. */
+export class MemoryCallLog implements CallLog {
+  private readonly spent = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  spend(key: string, n: number, { limit, windowMs }: BudgetLimit): number {
+    const t = this.now();
+    const log = (this.spent.get(key) ?? []).filter((at) => at > t - windowMs);
+    this.spent.set(key, log);
+    if (log.length + n <= limit) {
+      for (let i = 0; i < n; i++) log.push(t);
+      return 0;
+    }
+    // The entry whose expiry leaves room for n more.
+    return log[log.length + n - limit - 1] + windowMs - t;
+  }
+}
+
 export interface BudgetStats {
   taken: number;
   /** How many `take` calls had to wait for the window to free up. */
@@ -37,21 +71,18 @@ export interface BudgetStats {
 }
 
 /**
- * In-memory budget for one process. It is a token bucket whose tokens return exactly `windowMs` after they
- * were spent (a sliding-window log) rather than trickling back at a constant rate: both HubSpot
- * (TEN_SECONDLY_ROLLING) and Dataverse (5-minute sliding window) count calls in a rolling window, and a
- * classic bucket with a full burst plus refill would allow up to twice the limit inside one window.
- * Takers of one key are served first come, first served.
+ * A budget over any call log. Takers of one key in this process are served first come, first served, and only
+ * the head of that queue asks the log, so waiting takers cost nothing (for a shared log: no database traffic)
+ * and the head sleeps exactly as long as the log says rather than polling.
  */
-export class InMemoryRateBudget implements RateBudget {
-  private readonly spent = new Map<string, number[]>();
+export class RollingRateBudget implements RateBudget {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly perKey = new Map<string, BudgetStats>();
   readonly stats: BudgetStats = { taken: 0, waited: 0 };
 
   constructor(
+    private readonly log: CallLog,
     private readonly limitFor: (key: string) => BudgetLimit | undefined = defaultLimitFor,
-    private readonly now: () => number = Date.now,
   ) {}
 
   statsFor(key: string): BudgetStats {
@@ -77,25 +108,26 @@ export class InMemoryRateBudget implements RateBudget {
     stats.taken += 1;
     this.stats.taken += 1;
     if (!limit) return;
-    const n = Math.min(Math.max(1, cost), limit.limit);
+    // More than the whole window can never fit: such a take spends the whole window instead.
+    const n = Math.min(Math.max(1, Math.ceil(cost)), limit.limit);
     let counted = false;
     for (;;) {
-      const t = this.now();
-      const log = (this.spent.get(key) ?? []).filter((at) => at > t - limit.windowMs);
-      this.spent.set(key, log);
-      if (log.length + n <= limit.limit) {
-        for (let i = 0; i < n; i++) log.push(t);
-        return;
-      }
+      const waitMs = await this.log.spend(key, n, limit);
+      if (waitMs <= 0) return;
       if (!counted) {
         counted = true;
         stats.waited += 1;
         this.stats.waited += 1;
       }
-      // The oldest entries that must expire before n more fit.
-      const until = log[log.length + n - limit.limit - 1] + limit.windowMs;
-      await new Promise((r) => setTimeout(r, Math.max(1, until - t)));
+      await new Promise((r) => setTimeout(r, Math.max(1, waitMs)));
     }
+  }
+}
+
+/** The budget of one process (SQLite deployments, connectors built without a budget, tests). */
+export class InMemoryRateBudget extends RollingRateBudget {
+  constructor(limitFor: (key: string) => BudgetLimit | undefined = defaultLimitFor, now: () => number = Date.now) {
+    super(new MemoryCallLog(now), limitFor);
   }
 }
 

@@ -1,12 +1,14 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.ts';
 import { initial } from './migrations/001-initial.ts';
+import { rateBudget } from './migrations/002-rate-budget.ts';
 import { shadowLookup } from './migrations/003-shadow-lookup.ts';
 
 /** All migrations in order; names sort lexically, which is the order Kysely applies them in. */
 function migrations(db: Db): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
+    '002-rate-budget': rateBudget(db.dialect),
     '003-shadow-lookup': shadowLookup(),
   };
 }

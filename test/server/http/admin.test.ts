@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { listen, type RunningServer } from '../../../sandbox/common/listen.ts';
 import { createHttpApp } from '../../../server/src/http/app.ts';
 import type { PollResult } from '../../../server/src/intake/scheduler.ts';
-import { intakeFor, makeTenant, silent, sqliteStore, type TempStore } from './harness.ts';
+import { intakeFor, makeTenant, silent, sqliteStore, type TempStore, noConnectors } from './harness.ts';
 
 describe('admin API /api/tenants/:id', () => {
   let t: TempStore;
@@ -19,7 +19,7 @@ describe('admin API /api/tenants/:id', () => {
       pollNow: async (id: string): Promise<PollResult> => (polled.push(id), { tenantId: id, startedAt: 1, finishedAt: 2, errors: [], hubspot: { enqueued: 3, baselined: [] } }),
       lastResult: () => undefined,
     };
-    server = await listen(createHttpApp({ store: t.store, metrics, logger: silent, intake, queue, scheduler, contexts: { invalidate: (id) => invalidated.push(id) } }));
+    server = await listen(createHttpApp({ store: t.store, metrics, logger: silent, intake, queue, scheduler, contexts: { invalidate: (id) => invalidated.push(id), get: noConnectors } }));
     a = await makeTenant(t.store);
     b = await makeTenant(t.store);
   });

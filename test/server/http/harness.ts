@@ -16,6 +16,11 @@ import { createTenant } from '../../../server/src/tenants/create.ts';
 /** Shared by the http, intake, queue and tenants tests. */
 
 export const silent = pino({ level: 'silent' });
+
+/** For apps under test whose routes never reach a tenant's HubSpot or Dynamics. */
+export const noConnectors = async (): Promise<never> => {
+  throw new Error('this test app has no tenant connectors');
+};
 export const keyring = new Keyring({ id: 'test1', key: Buffer.alloc(32, 9) });
 export { PG_ADMIN_URL };
 

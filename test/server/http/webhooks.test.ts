@@ -3,7 +3,7 @@ import { listen, type RunningServer } from '../../../sandbox/common/listen.ts';
 import { createHttpApp } from '../../../server/src/http/app.ts';
 import { signV3 } from '../../../server/src/security/hubspot-signature.ts';
 import type { Tenant } from '../../../server/src/store/repositories/tenants.ts';
-import { intakeFor, makeTenant, silent, sqliteStore, type TempStore } from './harness.ts';
+import { intakeFor, makeTenant, silent, sqliteStore, type TempStore, noConnectors } from './harness.ts';
 
 const SECRET = 'app-client-secret';
 const GUID = '0a9f3c51-7d2e-4b8a-9c1f-5e6d7a8b9c0d';
@@ -21,7 +21,7 @@ describe('webhook routes', () => {
     const app = createHttpApp({
       store: t.store, metrics, logger: silent, intake, queue, hubspotClientSecret: SECRET,
       scheduler: { pollNow: async () => { throw new Error('unused'); }, lastResult: () => undefined },
-      contexts: { invalidate: () => {} },
+      contexts: { invalidate: () => {}, get: noConnectors },
     });
     server = await listen(app);
     ({ tenant, portalId, webhookKey } = await makeTenant(t.store));
@@ -105,7 +105,7 @@ describe('webhook routes', () => {
       const { intake, queue, metrics } = intakeFor(t.store);
       const proxied = await listen(createHttpApp({
         store: t.store, metrics, logger: silent, intake, queue, hubspotClientSecret: SECRET, publicUrl: 'https://sync.example.com',
-        scheduler: { pollNow: async () => { throw new Error('unused'); }, lastResult: () => undefined }, contexts: { invalidate: () => {} },
+        scheduler: { pollNow: async () => { throw new Error('unused'); }, lastResult: () => undefined }, contexts: { invalidate: () => {}, get: noConnectors },
       }));
       try {
         const body = JSON.stringify(events(8));

@@ -12,7 +12,7 @@ describe('store: SQLite database file', () => {
     const db = createDatabase({ dataDir: dir });
     try {
       const first = await migrateToLatest(db);
-      assert.deepEqual(first.results?.map((r) => r.status), ['Success']);
+      assert.ok(first.results?.length && first.results.every((r) => r.status === 'Success'));
       const again = await migrateToLatest(db);
       assert.deepEqual(again.results, []);
       assert.ok(existsSync(join(dir, 'sync.db')));
