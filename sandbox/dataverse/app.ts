@@ -1,16 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { FaultInjector, FaultResponder } from '../common/faults.ts';
-import type { TokenVerifier } from './contracts.ts';
+import type { Principal, TokenCheck, TokenVerifier } from './contracts.ts';
 import { Codes, DataverseError } from './errors.ts';
 import { errorResponse, newRequestIds, type ApiResponse, type WebApi } from './api.ts';
 import { executeBatch } from './batch.ts';
 import type { ServiceProtection } from './limits.ts';
 import { API_PREFIX } from './paths.ts';
+import { sameOriginWrite, type BrowserSessions } from './sessions.ts';
 
 /**
- * HTTP: fault injection, then bearer-token check (401 + WWW-Authenticate), then per-user service
- * protection (429 + Retry-After), then the Web API or $batch. Control routes live under /__sandbox.
+ * HTTP: fault injection, then the org pages (main.aspx signs the browser in), then authentication: a bearer
+ * token, or without an Authorization header the browser's session cookie (401 + WWW-Authenticate either way),
+ * then per-user service protection (429 + Retry-After), then the Web API or $batch. Control routes live
+ * under /__sandbox.
  */
 
 export interface AppDeps {
@@ -21,8 +24,12 @@ export interface AppDeps {
   auth: () => { verifier: TokenVerifier; authorityUrl: string } | undefined;
   /** Org-URL pages outside the Web API (web resources, main.aspx), served without a token. */
   orgRoutes?: express.Router;
+  /** Browser sessions: opening main.aspx signs in, and the cookie then authenticates Web API calls. */
+  sessions?: BrowserSessions;
   /** Request bodies above this many bytes get 413. */
   maxBodyBytes?: number;
+  /** More `/__sandbox/*` control routes (never faulted, no token). */
+  control?: express.Router;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
@@ -115,6 +122,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('etag');
 
   app.use(faults.router());
+  if (deps.control) app.use(deps.control);
   app.get('/__sandbox/service-protection', (_req, res) => {
     res.json({ enabled: limits.enabled, requestsPerWindow: limits.requestsPerWindow, windowMs: limits.windowMs });
   });
@@ -130,7 +138,40 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(faults.middleware(dataverseFaultResponder, (req) => req.path.startsWith('/__sandbox')));
+  // The form page is where a person's browser arrives; signing in there gives its web resources a session.
+  if (deps.sessions) app.get('/main.aspx', deps.sessions.signIn());
   if (deps.orgRoutes) app.use(deps.orgRoutes);
+
+  /** The caller of a Web API request: the bearer token when there is an Authorization header, else the session cookie. */
+  const authenticate = (req: Request): Principal => {
+    const auth = deps.auth();
+    if (!auth) throw new DataverseError(503, Codes.Generic, 'The identity provider is not ready.');
+    const authorization = req.get('authorization');
+    let check: TokenCheck;
+    if (authorization === undefined && deps.sessions) {
+      const session = deps.sessions.check(req.get('cookie'));
+      // A bad or expired cookie is answered exactly like no credential at all, so it reveals nothing about sessions.
+      check = session.ok ? session : { ok: false, reason: 'missing' };
+    } else {
+      check = auth.verifier.verify(authorization);
+    }
+    if (!check.ok) {
+      const reason = { missing: 'Bearer token is missing.', invalid: 'Bearer token is not valid.', expired: 'Bearer token has expired.' }[check.reason];
+      throw new DataverseError(401, Codes.Unauthorized, `Unauthorized. ${reason}`, {
+        'WWW-Authenticate': `Bearer authorization_uri=${auth.authorityUrl}/oauth2/authorize, resource_id=${api.orgUrl}/`,
+      });
+    }
+    if (authorization === undefined && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      // Cookie-only writes must come from the org's own pages (see sameOriginWrite); reads need no check,
+      // since a foreign page cannot read a cross-origin answer unless CORS allows it, and nothing here allows credentialed CORS.
+      const same = sameOriginWrite(req);
+      if (!same.ok) {
+        throw new DataverseError(403, Codes.Unauthorized,
+          `Forbidden. A request authenticated by the browser session must come from the organization's own pages (${same.why}); other callers need a bearer token.`);
+      }
+    }
+    return check.principal;
+  };
 
   app.use(async (req: Request, res: Response) => {
     const ids = newRequestIds();
@@ -143,16 +184,7 @@ export function createApp(deps: AppDeps): express.Express {
         // Unknown versions and paths: the service answers 404 without an OData body.
         throw new DataverseError(404, Codes.OData, `Resource not found for the segment '${url.split('?')[0]}'.`);
       }
-      const auth = deps.auth();
-      if (!auth) throw new DataverseError(503, Codes.Generic, 'The identity provider is not ready.');
-      const check = auth.verifier.verify(req.get('authorization'));
-      if (!check.ok) {
-        const reason = { missing: 'Bearer token is missing.', invalid: 'Bearer token is not valid.', expired: 'Bearer token has expired.' }[check.reason];
-        throw new DataverseError(401, Codes.Unauthorized, `Unauthorized. ${reason}`, {
-          'WWW-Authenticate': `Bearer authorization_uri=${auth.authorityUrl}/oauth2/authorize, resource_id=${api.orgUrl}/`,
-        });
-      }
-      const principal = check.principal;
+      const principal = authenticate(req);
       const limit = limits.take(principal.systemUserId);
       if (!limit.ok) {
         throw new DataverseError(429, Codes.TooManyRequests,

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FaultInjector, type FaultConfig } from '../common/faults.ts';
 import { listen } from '../common/listen.ts';
+import { WriteLog } from '../common/write-log.ts';
 import { registerActions } from './actions.ts';
 import { WebApi } from './api.ts';
 import { cachingVerifier, createApp } from './app.ts';
@@ -11,6 +12,7 @@ import { registerMetadata } from './metadata.ts';
 import { createOrgInfo, createStepRegistry, seedOrg, type OrgSeed } from './org.ts';
 import { startWebhookDispatcher } from './plugins/index.ts';
 import { Schema } from './schema.ts';
+import { BrowserSessions } from './sessions.ts';
 import { registerSolutions, type SolutionsOptions } from './solutions/index.ts';
 import { Store } from './store.ts';
 
@@ -27,6 +29,8 @@ export interface DataverseSandboxOptions {
   faults?: Partial<FaultConfig>;
   serviceProtection?: { requestsPerWindow?: number; windowMs?: number; enabled?: boolean };
   tokenTtlSeconds?: number;
+  /** Idle time after which a browser session (signed in by opening main.aspx) ends; default 3600. */
+  browserSessionTtlSeconds?: number;
   solutions?: SolutionsOptions;
 }
 
@@ -79,8 +83,16 @@ export async function startDataverseSandbox(options: DataverseSandboxOptions = {
   registerMetadata(api);
   const solutions = registerSolutions(api, options.solutions);
 
+  const writes = new WriteLog();
+  store.onChange((c) => writes.note(c.entity, c.id, c.principal.kind === 'application' ? 'app' : 'user', c.message === 'Create' ? 'create' : 'update'));
+
   let auth: { verifier: TokenVerifier; authorityUrl: string } | undefined;
-  const app = createApp({ api, faults, limits, auth: () => auth, orgRoutes: solutions.router });
+  // Browsers sign in as the ordinary user: the application user is a service identity with no interactive login.
+  const sessions = new BrowserSessions({
+    signInAs: personPrincipal,
+    ttlMs: options.browserSessionTtlSeconds === undefined ? undefined : options.browserSessionTtlSeconds * 1000,
+  });
+  const app = createApp({ api, faults, limits, auth: () => auth, orgRoutes: solutions.router, sessions, control: writes.router() });
   const server = await listen(app, { host: options.host, port: options.port ?? 0 });
   api.orgUrl = server.url;
 

@@ -1,7 +1,9 @@
+import { ENGAGEMENT_ASSOCIATION_TYPES } from './activities.ts';
 import type { ObjectType } from './types.ts';
 
 /**
- * HubSpot-defined association type ids between contacts, companies and deals (api-client `AssociationTypes`).
+ * HubSpot-defined association type ids between contacts, companies and deals (api-client `AssociationTypes`),
+ * plus those of activities (activities.ts).
  * Every type has an inverse that HubSpot keeps in step, so a contact→company 279 is also a company→contact 280.
  */
 export interface AssociationTypeInfo {
@@ -24,6 +26,7 @@ export const HUBSPOT_DEFINED: ReadonlyMap<number, AssociationTypeInfo> = new Map
   [342, { from: 'companies', to: 'deals', inverse: 341, primary: false, v3Name: 'company_to_deal_unlabeled' }],
   [5, { from: 'deals', to: 'companies', inverse: 6, primary: true, v3Name: 'deal_to_company' }],
   [6, { from: 'companies', to: 'deals', inverse: 5, primary: true, v3Name: 'company_to_deal' }],
+  ...ENGAGEMENT_ASSOCIATION_TYPES,
 ]);
 
 /** The unlabeled ("default") type for each ordered pair. */

@@ -1,4 +1,6 @@
 import type { ObjectType, PropertyDefinition, PropertyGroup, PropertyOption, PropertyType, FieldType } from './types.ts';
+import { ENGAGEMENT_GROUPS, ENGAGEMENT_QUERY_PROPERTIES, ENGAGEMENT_READ_PROPERTIES, ENGAGEMENT_SPECS } from './activities.ts';
+import { CONTACT_ANALYTICS_GROUPS, CONTACT_ANALYTICS_SPECS } from './analytics.ts';
 
 /**
  * The HubSpot-defined properties each new portal starts with: the fields a CRM sync touches, with the types,
@@ -11,7 +13,7 @@ const EPOCH = '2019-08-06T02:43:01.012Z';
 const opts = (pairs: Array<[value: string, label: string]>): PropertyOption[] =>
   pairs.map(([value, label], i) => ({ label, value, displayOrder: i, hidden: false }));
 
-interface Spec {
+export interface Spec {
   name: string;
   label: string;
   type: PropertyType;
@@ -127,6 +129,7 @@ const SPECS: Record<ObjectType, Spec[]> = {
     modified('contactinformation', 'lastmodifieddate'),
     modified('contactinformation'),
     objectId('contactinformation'),
+    ...CONTACT_ANALYTICS_SPECS,
   ],
   companies: [
     text('name', 'Company name', 'companyinformation'),
@@ -167,12 +170,14 @@ const SPECS: Record<ObjectType, Spec[]> = {
     modified('dealinformation'),
     objectId('dealinformation'),
   ],
+  ...ENGAGEMENT_SPECS,
 };
 
 const GROUPS: Record<ObjectType, Array<[string, string]>> = {
-  contacts: [['contactinformation', 'Contact information'], ['sales_properties', 'Sales properties']],
+  contacts: [['contactinformation', 'Contact information'], ['sales_properties', 'Sales properties'], ...CONTACT_ANALYTICS_GROUPS],
   companies: [['companyinformation', 'Company information']],
   deals: [['dealinformation', 'Deal information']],
+  ...ENGAGEMENT_GROUPS,
 };
 
 export function defaultProperties(type: ObjectType): Map<string, PropertyDefinition> {
@@ -189,6 +194,7 @@ export const DEFAULT_READ_PROPERTIES: Record<ObjectType, string[]> = {
   contacts: ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'],
   companies: ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name'],
   deals: ['amount', 'closedate', 'createdate', 'dealname', 'dealstage', 'hs_lastmodifieddate', 'hs_object_id', 'pipeline'],
+  ...ENGAGEMENT_READ_PROPERTIES,
 };
 
 /** Properties the free-text search `query` looks in. */
@@ -196,6 +202,7 @@ export const QUERY_PROPERTIES: Record<ObjectType, string[]> = {
   contacts: ['firstname', 'lastname', 'email', 'phone', 'mobilephone', 'company', 'hs_object_id'],
   companies: ['name', 'domain', 'website', 'phone', 'hs_object_id'],
   deals: ['dealname', 'hs_object_id'],
+  ...ENGAGEMENT_QUERY_PROPERTIES,
 };
 
 /** The people every portal starts with as owners (same names/emails in each portal, different ids). */

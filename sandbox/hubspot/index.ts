@@ -3,6 +3,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import pino from 'pino';
 import { FaultInjector, type FaultConfig, type FaultResponder } from '../common/faults.ts';
 import { listen } from '../common/listen.ts';
+import { WriteLog } from '../common/write-log.ts';
+import { analyticsControlRouter } from './analytics.ts';
 import { associationsRouter } from './associations.ts';
 import { requireAuth } from './auth.ts';
 import { controlRouter } from './control.ts';
@@ -58,7 +60,7 @@ const responder: FaultResponder = {
 };
 
 /** The Express app; exported for in-process use, `startHubSpotSandbox` is the normal entry. */
-function buildApp(state: SandboxState, limiter: RateLimiter, dispatcher: WebhookDispatcher, faults: FaultInjector, baseUrl: () => string) {
+function buildApp(state: SandboxState, limiter: RateLimiter, dispatcher: WebhookDispatcher, faults: FaultInjector, writes: WriteLog, baseUrl: () => string) {
   const log = pino({ name: 'hubspot-sandbox', level: process.env.HUBSPOT_SANDBOX_LOG_LEVEL ?? 'warn' });
   const app = express();
   app.disable('x-powered-by');
@@ -66,6 +68,8 @@ function buildApp(state: SandboxState, limiter: RateLimiter, dispatcher: Webhook
   app.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
   app.use(faults.router());
   app.use(controlRouter(state, limiter, dispatcher, baseUrl));
+  app.use(analyticsControlRouter(state));
+  app.use(writes.router());
   app.use(faults.middleware(responder, (req) => req.path.startsWith('/__sandbox')));
   app.use(oauthRouter(state));
   app.use(webhooksRouter(state, dispatcher));
@@ -88,12 +92,18 @@ function buildApp(state: SandboxState, limiter: RateLimiter, dispatcher: Webhook
 
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
   let dispatcher: WebhookDispatcher | undefined;
-  const state = new SandboxState(options.accessTokenTtlSeconds ?? 1800, (portal, event) => dispatcher?.onChange(portal, event), options.redirectUris ?? []);
+  const writes = new WriteLog();
+  const state = new SandboxState(options.accessTokenTtlSeconds ?? 1800, (portal, event) => {
+    if (event.kind === 'creation' || event.kind === 'propertyChange') {
+      writes.note(event.type, event.id, event.actor.kind, event.kind === 'creation' ? 'create' : 'update', event.at);
+    }
+    dispatcher?.onChange(portal, event);
+  }, options.redirectUris ?? []);
   dispatcher = new WebhookDispatcher(state.app, options.webhookRetry, options.webhookBatchWindowMs ?? 50);
   const limiter = new RateLimiter(options.rateLimits);
   const faults = new FaultInjector(options.faults ?? {});
   let url = '';
-  const app = buildApp(state, limiter, dispatcher, faults, () => url);
+  const app = buildApp(state, limiter, dispatcher, faults, writes, () => url);
   const server = await listen(app, { host: options.host, port: options.port });
   url = server.url;
   const portal = state.createPortal();

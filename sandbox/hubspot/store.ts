@@ -2,8 +2,9 @@ import { HubSpotError, invalidPropertyValues, notFound, propertyValueError, vali
 import { defaultGroups, defaultProperties, DEFAULT_OWNERS } from './defaults.ts';
 import { inverseTypeId, primaryTypeId, defaultTypeId, HUBSPOT_DEFINED } from './association-types.ts';
 import { normaliseValue } from './values.ts';
+import { checkEngagementCreate, createdProperty } from './activities.ts';
 import {
-  TYPE_ID, type Actor, type CrmRecord, type ObjectType, type Owner, type PropertyDefinition, type PropertyGroup,
+  OBJECT_TYPES, TYPE_ID, type Actor, type CrmRecord, type ObjectType, type Owner, type PropertyDefinition, type PropertyGroup,
 } from './types.ts';
 
 /** What the store tells the webhook dispatcher; one value per observable change. */
@@ -21,7 +22,7 @@ export type ChangeListener = (portal: Portal, event: ChangeEvent) => void;
 const SERVER_SET = new Set(['hs_object_id', 'lastmodifieddate', 'hs_lastmodifieddate']);
 
 const perType = <T>(make: (t: ObjectType) => T): Record<ObjectType, T> =>
-  ({ contacts: make('contacts'), companies: make('companies'), deals: make('deals') });
+  Object.fromEntries(OBJECT_TYPES.map((t) => [t, make(t)])) as Record<ObjectType, T>;
 
 /**
  * Associations of one portal, both directions stored so reads from either side are a map lookup.
@@ -216,6 +217,7 @@ export class Portal {
 
   /** Throws the duplicate error HubSpot gives on create: 409 "Contact already exists. Existing ID: N" for email. */
   checkCreate(type: ObjectType, values: Map<string, string>): void {
+    checkEngagementCreate(type, values);
     const clash = this.uniqueClash(type, values);
     if (!clash) return;
     if (type === 'contacts' && clash.name === 'email') {
@@ -241,7 +243,7 @@ export class Portal {
     const iso = new Date(now).toISOString();
     const properties = new Map<string, string>();
     for (const [name, value] of values) if (value !== '') properties.set(name, value);
-    if (!properties.has('createdate')) properties.set('createdate', iso);
+    if (!properties.has(createdProperty(type))) properties.set(createdProperty(type), iso);
     properties.set('hs_object_id', id);
     properties.set('hs_lastmodifieddate', iso);
     if (type === 'contacts') properties.set('lastmodifieddate', iso);

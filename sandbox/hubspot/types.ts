@@ -1,24 +1,35 @@
 /** Shapes shared by the HubSpot sandbox modules. */
 
-export type ObjectType = 'contacts' | 'companies' | 'deals';
-export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'companies', 'deals'];
+/** Activities ("engagements") are CRM objects of their own in v3, associated to records like any other. */
+export type EngagementObjectType = 'emails' | 'calls' | 'meetings' | 'notes' | 'tasks';
+export const ENGAGEMENT_OBJECT_TYPES: readonly EngagementObjectType[] = ['emails', 'calls', 'meetings', 'notes', 'tasks'];
+
+export type ObjectType = 'contacts' | 'companies' | 'deals' | EngagementObjectType;
+export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'companies', 'deals', ...ENGAGEMENT_OBJECT_TYPES];
 
 /** HubSpot accepts the plural name, the singular name and the object type id in paths. */
 const ALIASES: Record<string, ObjectType> = {
   contacts: 'contacts', contact: 'contacts', '0-1': 'contacts',
   companies: 'companies', company: 'companies', '0-2': 'companies',
   deals: 'deals', deal: 'deals', '0-3': 'deals',
+  emails: 'emails', email: 'emails', '0-49': 'emails',
+  calls: 'calls', call: 'calls', '0-48': 'calls',
+  meetings: 'meetings', meeting: 'meetings', '0-47': 'meetings',
+  notes: 'notes', note: 'notes', '0-46': 'notes',
+  tasks: 'tasks', task: 'tasks', '0-27': 'tasks',
 };
 
 export function objectTypeOf(name: string): ObjectType | undefined {
   return ALIASES[name.toLowerCase()];
 }
 
-export const SINGULAR: Record<ObjectType, 'contact' | 'company' | 'deal'> = {
-  contacts: 'contact', companies: 'company', deals: 'deal',
+export const SINGULAR: Record<ObjectType, string> = {
+  contacts: 'contact', companies: 'company', deals: 'deal', emails: 'email', calls: 'call', meetings: 'meeting', notes: 'note', tasks: 'task',
 };
 
-export const TYPE_ID: Record<ObjectType, string> = { contacts: '0-1', companies: '0-2', deals: '0-3' };
+export const TYPE_ID: Record<ObjectType, string> = {
+  contacts: '0-1', companies: '0-2', deals: '0-3', emails: '0-49', calls: '0-48', meetings: '0-47', notes: '0-46', tasks: '0-27',
+};
 
 export type PropertyType = 'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool' | 'phone_number';
 export type FieldType =

@@ -11,7 +11,8 @@ import { child, normGuid, parseXml, path, type XmlElement } from './xml.ts';
  * `GET /main.aspx?etn=<table>&id=<guid>&pagetype=entityrecord`, a minimal model-driven form: the record's
  * main form, its tabs, field values, and web resource controls as iframes whose src carries the
  * PassParameters query string (id, type, typename, orgname, userlcid, orglcid, data) the way the form host
- * builds it. Neither checks a login (the sandbox has no browser session); a real org redirects to sign-in.
+ * builds it. Neither asks for a login: where a real org sends an unknown browser to sign in, the sandbox
+ * signs it in on the spot when main.aspx opens (sessions.ts, mounted in front of this router by app.ts).
  */
 
 /** Content types Dataverse sends per webresourcetype. */

@@ -83,6 +83,20 @@ export function registerSolutions(api: WebApi, options: SolutionsOptions = {}): 
   api.route('ImportSolution', importAction('update'));
   api.route('StageAndUpgrade', importAction('upgrade'));
 
+  // Customisations here take effect at once, so publishing only checks its request the way Dataverse does.
+  api.route('PublishXml', (req) => {
+    if (req.method !== 'POST') throw new DataverseError(405, Codes.OData, `The HTTP method '${req.method}' is not allowed for PublishXml; it is an action (POST).`);
+    const body = parseJsonBody(req.body, 'PublishXml');
+    if (typeof body.ParameterXml !== 'string' || !/^\s*<importexportxml>[\s\S]*<\/importexportxml>\s*$/.test(body.ParameterXml)) {
+      throw new DataverseError(400, Codes.OData, `Parameter 'ParameterXml' of type 'Edm.String' is required for the action 'PublishXml' and was missing or not valid.`);
+    }
+    return { status: 204, headers: {} };
+  });
+  api.route('PublishAllXml', (req) => {
+    if (req.method !== 'POST') throw new DataverseError(405, Codes.OData, `The HTTP method '${req.method}' is not allowed for PublishAllXml; it is an action (POST).`);
+    return { status: 204, headers: {} };
+  });
+
   // DELETE solutions(<id>) uninstalls an imported solution; every other solutions request is plain CRUD.
   api.route('solutions', (req) => {
     const segments = splitPath(req.path);
