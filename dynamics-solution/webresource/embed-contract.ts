@@ -1,7 +1,7 @@
 /**
- * The sync server's embed API as the HubSpot panel (web resource) uses it. The server side does not exist
- * yet: this module IS the contract, and the server's route should import these types and `parseEmbedResponse`
- * (or its own equivalent) so both ends cannot drift.
+ * The sync server's embed API as the HubSpot panel (web resource) uses it. This module IS the contract: the
+ * server (server/src/http/routes/embed.ts, server/src/embed/) builds its answers with these types and passes
+ * each through `parseEmbedResponse` before sending it, so both ends cannot drift.
  *
  *   GET <serverUrl>/embed/v1/records/<entity>/<id>[?hubspotId=…&email=…]
  *   Authorization: Bearer <embed credential>
