@@ -12,9 +12,14 @@
  * Demo-only environment: SANDBOX_HUBSPOT_PORT (4010), SANDBOX_DATAVERSE_PORT (4020), SANDBOX_IDENTITY_PORT (4021);
  * 0 = any free port. Logs go to stderr, so stdout carries only the banner or the JSON line.
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { describeSandboxes, startSandboxes, type Sandboxes } from '../sandbox/start.ts';
+import { seedContactActivity } from '../sandbox/hubspot/demo-activity.ts';
+import { connectRequests } from '../dynamics-solution/connect.ts';
+import { buildSolutionPackages } from '../dynamics-solution/generate.ts';
+import { issueEmbedCredential } from '../server/src/embed/credential.ts';
 import { ConfigError, loadConfig, type Config } from '../server/src/config.ts';
 import { createLogger } from '../server/src/observability/logger.ts';
 import { startServer, type RunningServer } from '../server/src/main.ts';
@@ -57,12 +62,14 @@ async function seed(sb: Sandboxes): Promise<void> {
   const company = await hs('/crm/v3/objects/companies', { properties: { name: 'Contoso SyncSmart Demo', domain: 'contoso.example', city: 'Seattle' } });
   const COMPANY_TO_CONTACT = 280; // HubSpot-defined association type ids (contact→company 279, company→contact 280)
   for (const c of [
-    { firstname: 'Ada', lastname: 'Lovelace', email: 'ada.lovelace@ss.test.contoso.example', jobtitle: 'CTO' },
-    { firstname: 'Alan', lastname: 'Turing', email: 'alan.turing@ss.test.contoso.example', jobtitle: 'Researcher' },
+    { firstname: 'Ada', lastname: 'Lovelace', email: 'ada.lovelace@ss.test.contoso.example', jobtitle: 'CTO', lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'NEW' },
+    { firstname: 'Alan', lastname: 'Turing', email: 'alan.turing@ss.test.contoso.example', jobtitle: 'Researcher', lifecyclestage: 'lead' },
   ]) {
-    await hs('/crm/v3/objects/contacts', {
+    const contact = await hs('/crm/v3/objects/contacts', {
       properties: c, associations: [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: COMPANY_TO_CONTACT - 1 }] }],
     });
+    // History for the HubSpot tab on the lead these contacts become in Dynamics.
+    await seedContactActivity({ baseUrl: sb.hubspot.baseUrl, portalId: sb.hubspot.portal.portalId, userToken: sb.hubspot.portal.userToken }, contact.id);
   }
   await hs('/crm/v3/objects/deals', {
     properties: { dealname: 'Contoso SyncSmart renewal', amount: '12000', pipeline: 'default', dealstage: 'appointmentscheduled' },
@@ -73,6 +80,24 @@ async function seed(sb: Sandboxes): Promise<void> {
   await dv('contacts', { firstname: 'Grace', lastname: 'Hopper', emailaddress1: 'grace.hopper@ss.test.fabrikam.example', 'parentcustomerid_account@odata.bind': `/accounts(${account})` });
   await dv('leads', { firstname: 'Katherine', lastname: 'Johnson', emailaddress1: 'katherine.johnson@ss.test.example', companyname: 'NASA SyncSmart' });
   await dv('opportunities', { name: 'Fabrikam SyncSmart expansion', estimatedvalue: 25000, 'parentaccountid@odata.bind': `/accounts(${account})` });
+}
+
+/**
+ * The Dynamics solution as a customer installs it: the managed zip (built for this server's URL) imported,
+ * then connected — the webhook endpoint gets the tenant's URL and key, the HubSpot tab's config.js the embed
+ * credential. It goes in before the tenant is connected, so the solution owns the columns and the endpoint
+ * that connecting and webhook registration then find and reuse.
+ */
+async function installSolution(sb: Sandboxes, o: { serverUrl: string; tenantId: string; webhookKey: string; embedCredential: string }): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${sb.dataverse.orgUrl}/api/data/v9.2/${path}`, {
+      method, headers: { authorization: `Bearer ${sb.dataverse.userToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`installing the Dynamics solution: ${method} ${path} failed: HTTP ${res.status} ${await res.text()}`);
+  };
+  const [managed] = (await buildSolutionPackages({ serverUrl: o.serverUrl })).packages;
+  await call('POST', 'ImportSolution', { OverwriteUnmanagedCustomizations: false, PublishWorkflows: true, CustomizationFile: managed.bytes.toString('base64'), ImportJobId: randomUUID() });
+  for (const r of connectRequests(o)) await call(r.method, r.path, r.body);
 }
 
 async function demo(json: boolean): Promise<void> {
@@ -131,6 +156,7 @@ async function demo(json: boolean): Promise<void> {
         dynamicsClientSecret: info.dataverse.clientSecret,
       },
     });
+    await installSolution(sandboxes, { serverUrl: publicUrl, tenantId: DEMO_TENANT_ID, webhookKey: created.webhookKey, embedCredential: await issueEmbedCredential(store, DEMO_TENANT_ID) });
     const connected = await connectTenant(store, contexts, DEMO_TENANT_ID, { publicUrl });
     const ctx = await contexts.get(DEMO_TENANT_ID);
     await registerDataverseWebhook(ctx.dynamics, { url: connected.webhookUrls.dynamics, key: created.webhookKey });
@@ -161,6 +187,8 @@ async function demo(json: boolean): Promise<void> {
           `  user token        ${info.hubspot.userToken}`,
           `Dataverse sandbox   ${info.dataverse.orgUrl}/api/data/v9.2/`,
           `  user token        ${info.dataverse.userToken}`,
+          `  HubSpot tab       ${info.dataverse.orgUrl}/main.aspx?etn=lead&id=<lead id>&pagetype=entityrecord`,
+          '                    (the form of a synced lead or contact; Ada Lovelace and Alan Turing come with HubSpot activity)',
           '',
           'Seeded: a company with two contacts and a deal in HubSpot; an account, a contact, a lead and an',
           'opportunity in Dynamics. They are syncing now. Try:',

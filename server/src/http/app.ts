@@ -9,6 +9,9 @@ import { hubspotWebhookRouter } from './routes/hubspot-webhook.ts';
 import { dynamicsWebhookRouter } from './routes/dynamics-webhook.ts';
 import { healthRouter } from './routes/health.ts';
 import { adminRouter, type AdminDeps } from './routes/admin.ts';
+import { dynamicsRouter } from './routes/dynamics.ts';
+import { embedRouter } from './routes/embed.ts';
+import type { TenantContexts } from '../sync/tenant-context.ts';
 
 export interface HttpDeps {
   store: Store;
@@ -17,7 +20,8 @@ export interface HttpDeps {
   intake: Intake;
   queue: JobQueue;
   scheduler: AdminDeps['scheduler'];
-  contexts: AdminDeps['contexts'];
+  /** Per-tenant connectors and settings (the resync and Dynamics routes call the tenant's systems). */
+  contexts: Pick<TenantContexts, 'get' | 'invalidate'>;
   /** PUBLIC_URL: the external base URL, for rebuilding the URL HubSpot signed behind a proxy. */
   publicUrl?: string;
   /** HUBSPOT_CLIENT_SECRET: verifies HubSpot signatures. */
@@ -40,7 +44,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(healthRouter(deps));
   app.use(hubspotWebhookRouter({ store: deps.store, intake: deps.intake, publicUrl: deps.publicUrl, clientSecret: deps.hubspotClientSecret }));
   app.use(dynamicsWebhookRouter({ store: deps.store, intake: deps.intake }));
+  app.use('/api/tenants/:id/dynamics', dynamicsRouter({ store: deps.store, contexts: deps.contexts }));
   app.use('/api/tenants/:id', adminRouter(deps));
+  app.use(embedRouter({ store: deps.store, contexts: deps.contexts }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -64,6 +64,8 @@ export const SECRET_NAMES = {
   dynamicsWebhookKey: 'dynamics.webhookKey',
   /** Bearer key for the tenant's admin API (errors, dead letters). */
   apiKey: 'api.key',
+  /** Read-only bearer credential of GET /embed/v1/records/… (the HubSpot tab in Dynamics). */
+  embedCredential: 'embed.credential',
 } as const;
 
 export function parseTenantSettings(raw: unknown): TenantSettings {

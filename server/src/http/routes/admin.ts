@@ -5,6 +5,8 @@ import type { Tenant } from '../../store/repositories/tenants.ts';
 import type { Job } from '../../store/repositories/jobs.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { PollResult } from '../../intake/scheduler.ts';
+import { resync, RESYNC_OBJECTS } from '../../intake/resync.ts';
+import { issueEmbedCredential } from '../../embed/credential.ts';
 import { HttpError } from '../errors.ts';
 import { requireTenantKey } from '../tenant-auth.ts';
 
@@ -12,8 +14,8 @@ export interface AdminDeps {
   store: Store;
   queue: JobQueue;
   scheduler: { pollNow(tenantId: string): Promise<PollResult>; lastResult(tenantId: string): PollResult | undefined };
-  /** Cached per-tenant state (connectors, settings) to drop after a change. */
-  contexts: { invalidate(tenantId: string): void };
+  /** Cached per-tenant state (connectors, settings): dropped after a change; its connectors read ids for a resync. */
+  contexts: { invalidate(tenantId: string): void; get(tenantId: string): Promise<ResyncConnectors> };
 }
 
 /** What PATCH /api/tenants/:id may change; anything else is refused by name (strict). */
@@ -27,6 +29,13 @@ const patchSchema = z
   })
   .partial()
   .strict();
+
+type ResyncConnectors = Parameters<typeof resync>[0]['connectors'];
+
+const resyncSchema = z.union([
+  z.object({ system: z.literal('dynamics'), object: z.enum(RESYNC_OBJECTS.dynamics) }).strict(),
+  z.object({ system: z.literal('hubspot'), object: z.enum(RESYNC_OBJECTS.hubspot) }).strict(),
+]);
 
 const tenantOf = (res: Response) => res.locals.tenant as Tenant;
 
@@ -135,6 +144,22 @@ export function adminRouter(deps: AdminDeps): express.Router {
       throw new HttpError(404, 'not_found', `No dead-lettered job ${s} for this tenant (it may have been replayed already).`);
     }
     res.json({ replayed: 1 });
+  });
+
+  r.post('/resync', express.json({ limit: '4kb' }), async (req, res) => {
+    const body = resyncSchema.safeParse(req.body ?? {});
+    if (!body.success) {
+      throw new HttpError(400, 'invalid_body', `Send {"system": "dynamics", "object": one of ${RESYNC_OBJECTS.dynamics.join(', ')}} or {"system": "hubspot", "object": one of ${RESYNC_OBJECTS.hubspot.join(', ')}}.`);
+    }
+    const tenantId = tenantOf(res).id;
+    const result = await resync({ tenantId, ...body.data, queue: deps.queue, connectors: await deps.contexts.get(tenantId) });
+    res.json(result);
+  });
+
+  // The HubSpot tab's credential; a new one replaces the old at once (rotation).
+  r.post('/embed-credential', async (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.status(201).json({ embedCredential: await issueEmbedCredential(store, tenantOf(res).id) });
   });
 
   r.post('/poll', async (_req, res) => {

@@ -251,6 +251,20 @@ export class JobsRepository {
     return r && toJob(r);
   }
 
+  /** The jobs of one record in any state (at most a pending, an active and dead ones): its sync status. */
+  async forRecord(key: JobKey): Promise<Job[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('tenant_id', '=', key.tenantId)
+      .where('system', '=', key.system)
+      .where('object_type', '=', key.objectType)
+      .where('record_id', '=', key.recordId)
+      .orderBy('id')
+      .execute();
+    return rows.map(toJob);
+  }
+
   async deadLetters(tenantId: string, limit = 100): Promise<Job[]> {
     const rows = await this.db
       .selectFrom('jobs')
