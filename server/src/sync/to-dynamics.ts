@@ -1,3 +1,5 @@
+import type { BatchItemResult, DataverseWrite } from '../connectors/dataverse/batch.ts';
+import type { BatchOutcome } from '../connectors/hubspot/types.ts';
 import type { Link } from '../store/repositories/links.ts';
 import { associationsToDynamics, type AssociatedRecord } from './rules/associations.ts';
 import { gate } from './rules/gate.ts';
@@ -5,52 +7,118 @@ import { mapRecord } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById } from './rules/pairs.ts';
 import { reportMappingProblems, SyncFailure } from './failures.ts';
-import { loadShadow, sameAsShadow, saveShadow } from './shadow.ts';
+import { loadShadow, sameAsShadow, saveShadow, type ShadowHashes } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 import type { DynamicsEntity } from './to-hubspot.ts';
 
 /**
- * HubSpot → Dynamics for one record: re-read it, find its Dynamics side (link, match, or the tenant's
- * new-contact policy), gate, map, drop echoes, write (an upsert by our alternate key when creating, so a
- * repeated job never duplicates), remember what was written, and link associations as lookups.
+ * HubSpot → Dynamics. Records of one object are synced as a group: one batch read of the records and one of
+ * each kind of association; then per record find its Dynamics side (link, match, or the tenant's new-contact
+ * policy), gate, map and drop echoes; then one `$batch` with every write (an upsert by our alternate key when
+ * creating, so a repeated job never duplicates); link and shadow; and our link properties back on the HubSpot
+ * records in one batch update. One record failing does not hold up the others.
  */
 
 export type HubSpotSource = 'contacts' | 'companies' | 'deals';
+
+/** What became of one record: the Dynamics record it is linked to (none when out of scope), or why it failed. */
+export type HubSpotOutcome = { ok: true; dynamics?: { entity: DynamicsEntity; id: string } } | { ok: false; error: unknown };
+
+type Associations = { companies?: AssociatedRecord[]; contacts?: AssociatedRecord[] };
+type Agreed = Array<{ side: 'hs' | 'dv'; field: string; value: unknown }>;
+
+/** One record, read, gated and mapped, ready to be written. */
+interface Plan {
+  id: string;
+  props: Record<string, string | null>;
+  entity: DynamicsEntity;
+  link: Link | undefined;
+  fields: Record<string, unknown>;
+  agreed: Agreed;
+  dynamicsId?: string;
+}
 
 const ENTITY_OF: Record<Exclude<HubSpotSource, 'contacts'>, DynamicsEntity> = { companies: 'account', deals: 'opportunity' };
 const ASSOCIATED: Record<HubSpotSource, Array<'companies' | 'contacts'>> = { contacts: ['companies'], companies: [], deals: ['companies', 'contacts'] };
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** One record (dependencies met while syncing another record use this too). */
 export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: string): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
-  const key = `hubspot:${object}:${id}`;
-  if (run.visiting.has(key)) return undefined;
-  run.visiting.add(key);
+  const [outcome] = await syncGroupFromHubSpot(run, object, [id]);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.dynamics;
+}
 
+export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, ids: string[]): Promise<HubSpotOutcome[]> {
   const { ctx, store } = run;
-  const tenantId = ctx.tenantId;
-  const source = { system: 'hubspot' as const, objectType: object, recordId: id };
-  let link = await store.links.findByHubSpot(tenantId, { object, id });
+  const outcomes = new Map<string, HubSpotOutcome>();
+  const attempt = async (id: string, step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (error) {
+      outcomes.set(id, { ok: false, error });
+    }
+  };
+  const visitKey = (id: string) => `hubspot:${object}:${id}`;
+  const fresh = [...new Set(ids)].filter((id) => !run.visiting.has(visitKey(id)));
+  for (const id of fresh) run.visiting.add(visitKey(id));
 
   // Every row that could apply, whichever Dynamics table the record ends up in.
   const candidates: DynamicsEntity[] = object === 'contacts' ? ['lead', 'contact'] : [ENTITY_OF[object]];
   const properties = [...new Set(candidates.flatMap((e) => defaultMappings(e, { prefix: ctx.settings.prefix }).map((r) => r.hubspot)).concat(['email', 'dynamics_id']))];
-  const record = await ctx.hubspot.getObject(object, id, { properties });
-  if (!record) {
+  const records = new Map<string, Record<string, string | null>>();
+  if (fresh.length > 0) for (const r of (await ctx.hubspot.batchRead(object, fresh, properties)).records) records.set(r.id, r.properties);
+  const associations = new Map<string, Associations>();
+  const existing = fresh.filter((id) => records.has(id));
+  for (const kind of existing.length > 0 ? ASSOCIATED[object] : []) {
+    for (const [id, list] of await ctx.hubspot.batchGetAssociations(object, kind, existing)) {
+      associations.set(id, { ...associations.get(id), [kind]: list.map((a) => ({ id: a.toObjectId, typeIds: a.types.map((t) => t.typeId) })) });
+    }
+  }
+
+  const plans: Plan[] = [];
+  for (const id of fresh) {
+    await attempt(id, async () => {
+      const prepared = await prepare(run, object, id, records.get(id) ?? null, associations.get(id) ?? {});
+      if ('done' in prepared) outcomes.set(id, { ok: true, dynamics: prepared.done });
+      else plans.push(prepared);
+    });
+  }
+
+  await writeToDynamics(run, plans, (p, error) => outcomes.set(p.id, { ok: false, error }));
+  const written = plans.filter((p) => p.dynamicsId !== undefined && !outcomes.has(p.id));
+  for (const p of written) {
+    await attempt(p.id, async () => {
+      p.link ??= await run.linkOrReuse({ entity: p.entity, id: p.dynamicsId! }, { object, id: p.id });
+      await saveShadow(store, ctx.tenantId, p.link.id, 'to_dynamics', p.agreed);
+    });
+  }
+  await writeLinkProperties(run, object, written.filter((p) => !outcomes.has(p.id)), (p, error) => outcomes.set(p.id, { ok: false, error }));
+  for (const p of written) if (!outcomes.has(p.id)) outcomes.set(p.id, { ok: true, dynamics: { entity: p.entity, id: p.dynamicsId! } });
+  return ids.map((id) => outcomes.get(id) ?? { ok: true });
+}
+
+/** Everything before the write for one record; `done` when nothing is to be written for it here. */
+async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null> | null, associations: Associations): Promise<Plan | { done: { entity: DynamicsEntity; id: string } | undefined }> {
+  const { ctx, store } = run;
+  const tenantId = ctx.tenantId;
+  const source = { system: 'hubspot' as const, objectType: object, recordId: id };
+  let link = await store.links.findByHubSpot(tenantId, { object, id });
+  if (!props) {
     if (link) {
       await run.report(source, 'deleted_in_hubspot', `The HubSpot ${object} record was deleted`,
         `Dynamics ${link.dynamics.entity} ${link.dynamics.id} stays: the integration never deletes by default`,
         'Delete or deactivate the Dynamics record yourself if it should go too.');
     }
-    return undefined;
+    return { done: undefined };
   }
-  const props = record.properties;
 
-  let entity: DynamicsEntity = link ? (link.dynamics.entity as DynamicsEntity) : candidates[0];
+  let entity: DynamicsEntity = link ? (link.dynamics.entity as DynamicsEntity) : object === 'contacts' ? 'lead' : ENTITY_OF[object];
   const decision = gate({ mainSwitch: ctx.mainSwitch, mode: ctx.mode, markers: ctx.settings.uatMarkers }, entity, 'toDynamics', props);
   if (decision.action === 'hold') throw run.hold(decision.reason);
   if (decision.action === 'skip') {
     run.logger.debug({ object, id, reason: decision.reason }, 'not in scope');
-    return undefined;
+    return { done: undefined };
   }
 
   let dynamicsId = link?.dynamics.id;
@@ -64,7 +132,7 @@ export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: s
       const policy = ctx.settings.newContactPolicy;
       if (policy === 'none') {
         run.logger.debug({ id }, 'new HubSpot contact not created in Dynamics (tenant policy: none)');
-        return undefined;
+        return { done: undefined };
       }
       entity = policy;
     }
@@ -83,7 +151,7 @@ export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: s
 
   const shadow = await loadShadow(store, tenantId, link?.id);
   const fields: Record<string, unknown> = {};
-  const agreed: Array<{ side: 'hs' | 'dv'; field: string; value: unknown }> = [];
+  const agreed: Agreed = [];
   let suppressed = 0;
   for (const row of rows) {
     const written = [row.dynamics, `${row.dynamics}@odata.bind`].find((k) => mapped.fields[k] !== undefined);
@@ -98,34 +166,67 @@ export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: s
   }
   if (suppressed > 0) run.metrics.echoesSuppressed.inc({ direction: 'toDynamics', layer: 'shadow' }, suppressed);
 
-  const lookupFields = await lookups(run, object, id, entity, link);
+  const lookupFields = await lookups(run, object, id, entity, associations, shadow);
   Object.assign(fields, lookupFields);
   for (const [field, value] of Object.entries(lookupFields)) agreed.push({ side: 'dv', field, value });
+  if (!link && entity === 'lead' && fields.subject === undefined) fields.subject = `HubSpot contact ${[props.firstname, props.lastname].filter(Boolean).join(' ') || props.email || id}`;
+  return { id, props, entity, link, fields, agreed, dynamicsId };
+}
 
+/**
+ * The group's writes in `$batch` requests (each write stands alone): updates of linked records that changed,
+ * and upserts by our alternate key for new ones, whose ids Dataverse reports back.
+ */
+async function writeToDynamics(run: SyncRun, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
+  const { ctx } = run;
   const idColumn = `${ctx.settings.prefix}_hubspotid`;
-  if (link && dynamicsId) {
-    if (Object.keys(fields).length > 0) {
-      await ctx.dynamics.update(entity, dynamicsId, fields);
-      run.wrote('toDynamics', entity);
+  const due = plans.filter((p) => !p.link || Object.keys(p.fields).length > 0);
+  if (due.length === 0) return;
+  let results: BatchItemResult[];
+  try {
+    results = await ctx.dynamics.executeBatch(due.map((p): DataverseWrite => (p.link
+      ? { op: 'update', entity: p.entity, id: p.dynamicsId!, data: p.fields }
+      : { op: 'upsert', entity: p.entity, key: { [idColumn]: p.id }, data: { ...p.fields, [idColumn]: p.id } })));
+  } catch (error) {
+    for (const p of due) fail(p, error);
+    return;
+  }
+  for (const [i, r] of results.entries()) {
+    const p = due[i];
+    if (!r.ok) {
+      fail(p, r.error);
+      continue;
     }
-  } else {
-    if (entity === 'lead' && fields.subject === undefined) fields.subject = `HubSpot contact ${[props.firstname, props.lastname].filter(Boolean).join(' ') || props.email || id}`;
-    await ctx.dynamics.upsertByKey(entity, { [idColumn]: id }, { ...fields, [idColumn]: id });
-    run.wrote('toDynamics', entity);
-    const created = await ctx.dynamics.retrieve(entity, { [idColumn]: id }, [pair.primaryId]);
-    if (!created) throw new Error(`Dynamics ${entity} written by key ${idColumn}='${id}' could not be read back`);
-    dynamicsId = String(created[pair.primaryId]).toLowerCase();
-    link = await run.linkOrReuse({ entity, id: dynamicsId }, { object, id });
+    run.wrote('toDynamics', p.entity);
+    if (p.link) continue;
+    let id = r.id;
+    if (!id) {
+      const created = await ctx.dynamics.retrieve(p.entity, { [idColumn]: p.id }, [pairById(p.entity).primaryId]);
+      id = created ? String(created[pairById(p.entity).primaryId]) : undefined;
+    }
+    if (!id) fail(p, new Error(`Dynamics ${p.entity} written by key ${idColumn}='${p.id}' could not be read back`));
+    else p.dynamicsId = id.toLowerCase();
   }
-  await saveShadow(store, tenantId, link!.id, 'to_dynamics', agreed);
+}
 
-  // The Dynamics side is shown on the HubSpot record (our link properties); written once per change of link.
-  const linkProps = { dynamics_id: dynamicsId!, dynamics_entity: entity, dynamics_url: `${ctx.settings.dynamics!.orgUrl.replace(/\/+$/, '')}/main.aspx?etn=${entity}&id=${dynamicsId}&pagetype=entityrecord` };
-  if (props.dynamics_id !== dynamicsId) {
-    await ctx.hubspot.updateObject(object, id, linkProps);
-    await saveShadow(store, tenantId, link!.id, 'to_hubspot', Object.entries(linkProps).map(([field, value]) => ({ side: 'hs' as const, field, value })));
+/** The Dynamics side is shown on the HubSpot record (our link properties): one batch update for the group. */
+async function writeLinkProperties(run: SyncRun, object: HubSpotSource, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
+  const { ctx, store } = run;
+  const orgUrl = ctx.settings.dynamics!.orgUrl.replace(/\/+$/, '');
+  const linkProps = (p: Plan) => ({ dynamics_id: p.dynamicsId!, dynamics_entity: p.entity, dynamics_url: `${orgUrl}/main.aspx?etn=${p.entity}&id=${p.dynamicsId}&pagetype=entityrecord` });
+  const due = plans.filter((p) => p.props.dynamics_id !== p.dynamicsId);
+  if (due.length === 0) return;
+  let results: BatchOutcome[];
+  try {
+    results = await ctx.hubspot.batchUpdate(object, due.map((p) => ({ id: p.id, properties: linkProps(p) })));
+  } catch (error) {
+    for (const p of due) fail(p, error);
+    return;
   }
-  return { entity, id: dynamicsId! };
+  for (const [i, r] of results.entries()) {
+    if (!r.ok) fail(due[i], r.error);
+    else await saveShadow(store, ctx.tenantId, due[i].link!.id, 'to_hubspot', Object.entries(linkProps(due[i])).map(([field, value]) => ({ side: 'hs' as const, field, value })));
+  }
 }
 
 async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null>): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
@@ -168,15 +269,10 @@ async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, 
 }
 
 /** `@odata.bind` fields for the record's associations, syncing associated records that are not linked yet. */
-async function lookups(run: SyncRun, object: HubSpotSource, id: string, entity: DynamicsEntity, link: Link | undefined): Promise<Record<string, string>> {
+async function lookups(run: SyncRun, object: HubSpotSource, id: string, entity: DynamicsEntity, associations: Associations, shadow: ShadowHashes): Promise<Record<string, string>> {
   const { ctx, store } = run;
   const kinds = ASSOCIATED[object];
   if (kinds.length === 0) return {};
-  const associations: { companies?: AssociatedRecord[]; contacts?: AssociatedRecord[] } = {};
-  for (const kind of kinds) {
-    const list = await ctx.hubspot.getAssociations(object, id, kind);
-    associations[kind] = list.map((a) => ({ id: a.toObjectId, typeIds: a.types.map((t) => t.typeId) }));
-  }
   const linked = new Map<string, { entity: string; id: string }>();
   const plan = async () => {
     for (const kind of kinds) {
@@ -193,7 +289,6 @@ async function lookups(run: SyncRun, object: HubSpotSource, id: string, entity: 
     result = await plan();
   }
   for (const s of result.skipped) run.logger.info({ object, id, reason: s }, 'association not synced as a lookup');
-  const shadow = await loadShadow(store, ctx.tenantId, link?.id);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.fields)) if (!sameAsShadow(shadow, 'dv', k, v)) out[k] = v;
   return out;

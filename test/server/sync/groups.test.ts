@@ -3,10 +3,10 @@ import type { Job } from '../../../server/src/store/repositories/jobs.ts';
 import { startSyncHarness, type SyncHarness } from './harness.ts';
 
 /**
- * Dynamics records of one table synced as a group: the HubSpot writes go out as batch calls, matching by
+ * Records of one object synced as a group: the writes go out as batch calls, matching by
  * e-mail still never duplicates or steals a linked contact, and one bad record does not hold up the others.
  */
-describe('sync worker: groups of Dynamics records', function () {
+describe('sync worker: groups of records, both directions', function () {
   this.timeout(60_000);
   let h: SyncHarness;
   beforeEach(async () => {
@@ -23,10 +23,9 @@ describe('sync worker: groups of Dynamics records', function () {
   const createContact = async (data: Record<string, unknown>) =>
     ((await h.dynamicsUser.create({ collection: 'contacts', data, returnRepresentation: true })) as { contactid: string }).contactid;
 
-  /** Claims every due Dynamics contact job and runs them through the worker as one group. */
-  const runGroup = async () => {
-    await h.enqueue('dynamics', 'contact', '00000000-0000-0000-0000-000000000000'); // keeps claim order honest: a missing record is fine
-    const jobs: Job[] = await h.store.jobs.claim({ workerId: 'test', limit: 100, leaseMs: 60_000, system: 'dynamics', objectType: 'contact' });
+  /** Claims every due job of one kind and runs them through the worker as one group. */
+  const runGroup = async (system: 'dynamics' | 'hubspot' = 'dynamics', objectType = 'contact') => {
+    const jobs: Job[] = await h.store.jobs.claim({ workerId: 'test', limit: 100, leaseMs: 60_000, system, objectType });
     const results = await h.worker.processGroup(jobs);
     for (const [i, job] of jobs.entries()) {
       if (results[i] === undefined) await h.store.jobs.complete(job.id, 'test');
@@ -103,5 +102,31 @@ describe('sync worker: groups of Dynamics records', function () {
     assert.equal(kept.properties.jobtitle, 'Editor');
     const errors = (await h.store.errors.list(h.tenantId)).filter((e) => e.code === 'hubspot_rejected');
     assert.deepEqual(errors.map((e) => e.recordId), [b]);
+  });
+
+  it('brings 30 HubSpot contacts into Dynamics with one batch read, one association read, one $batch and one link-property update', async () => {
+    const company = await h.hubspotUser.crm.companies.basicApi.create({ properties: { name: 'Group Co', domain: 'groupco.example' }, associations: [] });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const c = await h.hubspotUser.crm.contacts.basicApi.create({
+        properties: { email: `hs${i}@groupco.example`, firstname: `Hs${i}`, lastname: 'Group' },
+        associations: i < 10 ? [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 279 }] }] : [],
+      });
+      ids.push(c.id);
+      await h.enqueue('hubspot', 'contacts', c.id);
+    }
+    const results = await runGroup('hubspot', 'contacts');
+    assert.deepEqual([...results.values()].filter((r) => r !== undefined), []);
+    assert.equal(await calls('hubspot', 'batch read contacts'), 1);
+    assert.equal(await calls('hubspot', 'batch read associations contacts→companies'), 1);
+    assert.equal(await calls('hubspot', 'batch update contacts'), 1, 'the Dynamics ids go onto the 30 contacts in one call');
+    assert.equal(await calls('dataverse', '$batch'), 2, 'one $batch for the 30 leads, one for the company they point to (synced first)');
+
+    const leads = await h.dynamicsUser.retrieveMultiple<{ leadid: string; hds_hubspotid: string; _parentaccountid_value: string | null }>({ collection: 'leads', filter: `lastname eq 'Group'`, select: ['leadid', 'hds_hubspotid', '_parentaccountid_value'] });
+    assert.equal(leads.value.length, 30);
+    assert.equal(leads.value.filter((l) => l._parentaccountid_value).length, 10, 'the company association became the lead\'s account');
+    const back = await h.hubspotUser.crm.contacts.basicApi.getById(ids[3], ['dynamics_id', 'dynamics_entity']);
+    assert.equal(back.properties.dynamics_entity, 'lead');
+    assert.equal(back.properties.dynamics_id, leads.value.find((l) => l.hds_hubspotid === ids[3])?.leadid);
   });
 });

@@ -3,12 +3,13 @@ import { ConnectorError, parseRetryAfter } from '../errors.ts';
 import { callWithRetry, retryPolicy, type ApiCallObserver, type AttemptContext, type RetryPolicy } from '../http-retry.ts';
 import { budgetKeys, defaultLimitFor, InMemoryRateBudget, type RateBudget } from '../rate-budget.ts';
 
-type DwaError = { status?: number; message?: string; code?: string; headers?: Record<string, string | string[]>; innererror?: { message?: string } };
+type DwaError = { status?: number; message?: string; code?: string; headers?: Record<string, string | string[]>; innererror?: { message?: string }; error?: { code?: string; message?: string } };
 
 /**
  * dynamics-web-api rejects with an Error carrying the service's `{error:{code,message}}` plus `status` and
- * `headers`; a failed `$batch` without continue-on-error rejects with an array of such errors; a network
- * failure has no status.
+ * `headers`; a failed `$batch` without continue-on-error rejects with an array of such errors; a failed item
+ * of a continue-on-error `$batch` carries the service's body as is, so its code and message are under `error`;
+ * a network failure has no status.
  */
 export function toDataverseError(err: unknown, operation: string, record?: string): ConnectorError {
   if (err instanceof ConnectorError) return err;
@@ -16,7 +17,7 @@ export function toDataverseError(err: unknown, operation: string, record?: strin
   if (typeof e?.status === 'number' && e.status >= 100) {
     return new ConnectorError({
       system: 'dataverse', operation, record, status: e.status,
-      serviceMessage: e.message || e.innererror?.message || '', code: e.code || undefined,
+      serviceMessage: e.message || e.error?.message || e.innererror?.message || '', code: e.code || e.error?.code || undefined,
       retryAfterMs: parseRetryAfter(e.headers?.['retry-after']), cause: err,
     });
   }

@@ -209,6 +209,29 @@ export class HubSpotConnector {
     return out;
   }
 
+  /**
+   * The associations of many records to one object type, 100 records per call (v4 batch read). Records with
+   * none are absent from the map. Only each record's first page (500) is read: more than 500 associated
+   * companies or contacts on one record is beyond what a lookup column can hold anyway.
+   */
+  async batchGetAssociations(fromType: HubSpotObjectType, toType: HubSpotObjectType, ids: string[]): Promise<Map<string, AssociatedObject[]>> {
+    const out = new Map<string, AssociatedObject[]>();
+    const operation = `batch read associations ${fromType}→${toType}`;
+    for (const chunk of chunks([...new Set(ids)], HUBSPOT_BATCH_LIMIT)) {
+      const res = await this.caller.call(operation, `${chunk.length} ${fromType}`, async (client, ctx) => {
+        const r = (await client.crm.associations.v4.batchApi.getPage(fromType, toType, { inputs: chunk.map((id) => ({ id })) } as never)) as RawBatch;
+        // "No associations found" comes back as per-input errors; that is an empty list, not a failure.
+        if (r.errors?.length) ctx.status = 207;
+        return r;
+      });
+      for (const raw of (res.results ?? []) as Array<{ _from?: { id: string }; from?: { id: string }; to: Array<{ toObjectId: number | string; associationTypes: Array<{ category: string; typeId: number; label?: string | null }> }> }>) {
+        const from = String((raw._from ?? raw.from)?.id);
+        out.set(from, raw.to.map((t) => ({ toObjectId: String(t.toObjectId), types: t.associationTypes.map((a) => ({ category: String(a.category), typeId: a.typeId, label: a.label ?? null })) })));
+      }
+    }
+    return out;
+  }
+
   /** HubSpot's default (unlabelled, primary where applicable) association for each pair, 100 per call. */
   async associateDefault(fromType: HubSpotObjectType, toType: HubSpotObjectType, pairs: Array<{ fromId: string; toId: string }>): Promise<{ errors: ConnectorError[] }> {
     const errors: ConnectorError[] = [];
