@@ -76,10 +76,20 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
     }
   }
 
+  // New contacts are matched by e-mail; the candidates for the whole group are read at once.
+  const unlinkedEmails: string[] = [];
+  if (object === 'contacts') {
+    for (const id of existing) {
+      const email = normaliseEmail(records.get(id)!.email);
+      if (email && !(await store.links.findByHubSpot(ctx.tenantId, { object, id }))) unlinkedEmails.push(email);
+    }
+  }
+  const emailMatches = unlinkedEmails.length > 0 ? await contactsByEmail(run, unlinkedEmails) : new Map();
+
   const plans: Plan[] = [];
   for (const id of fresh) {
     await attempt(id, async () => {
-      const prepared = await prepare(run, object, id, records.get(id) ?? null, associations.get(id) ?? {});
+      const prepared = await prepare(run, object, id, records.get(id) ?? null, associations.get(id) ?? {}, emailMatches);
       if ('done' in prepared) outcomes.set(id, { ok: true, dynamics: prepared.done });
       else plans.push(prepared);
     });
@@ -99,7 +109,7 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
 }
 
 /** Everything before the write for one record; `done` when nothing is to be written for it here. */
-async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null> | null, associations: Associations): Promise<Plan | { done: { entity: DynamicsEntity; id: string } | undefined }> {
+async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null> | null, associations: Associations, emailMatches: EmailMatches): Promise<Plan | { done: { entity: DynamicsEntity; id: string } | undefined }> {
   const { ctx, store } = run;
   const tenantId = ctx.tenantId;
   const source = { system: 'hubspot' as const, objectType: object, recordId: id };
@@ -123,7 +133,7 @@ async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: R
 
   let dynamicsId = link?.dynamics.id;
   if (!link) {
-    const match = await matchInDynamics(run, object, id, props);
+    const match = await matchInDynamics(run, object, id, props, emailMatches);
     if (match) {
       entity = match.entity;
       dynamicsId = match.id;
@@ -229,28 +239,51 @@ async function writeLinkProperties(run: SyncRun, object: HubSpotSource, plans: P
   }
 }
 
-async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null>): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
-  const { ctx, store } = run;
-  const find = async (entity: DynamicsEntity, filter: string, by: string) => {
-    const pair = pairById(entity);
-    const rows = await ctx.dynamics.retrieveAll(entity, { filter, select: [pair.primaryId], top: 5, annotations: false });
-    const free: string[] = [];
-    for (const r of rows) {
-      const rid = String(r[pair.primaryId]).toLowerCase();
-      const other = await store.links.findByDynamics(ctx.tenantId, { entity, id: rid });
-      if (!other) free.push(rid);
+/** Dynamics contacts and open leads by normalised e-mail, read for a whole group (one query per table per 100 e-mails). */
+type EmailMatches = Map<string, Record<'contact' | 'lead', string[]>>;
+
+async function contactsByEmail(run: SyncRun, emails: string[]): Promise<EmailMatches> {
+  const out: EmailMatches = new Map();
+  const unique = [...new Set(emails)];
+  for (const entity of ['contact', 'lead'] as const) {
+    const primaryId = pairById(entity).primaryId;
+    for (let i = 0; i < unique.length; i += 100) {
+      const values = unique.slice(i, i + 100).map(odataString).join(',');
+      const open = entity === 'lead' ? ' and statecode eq 0' : '';
+      const rows = await run.ctx.dynamics.retrieveAll(entity, { filter: `Microsoft.Dynamics.CRM.In(PropertyName='emailaddress1',PropertyValues=[${values}])${open}`, select: [primaryId, 'emailaddress1'], annotations: false });
+      for (const r of rows) {
+        const email = normaliseEmail(r.emailaddress1);
+        if (!email) continue;
+        const entry = out.get(email) ?? { contact: [], lead: [] };
+        entry[entity].push(String(r[primaryId]).toLowerCase());
+        out.set(email, entry);
+      }
     }
+  }
+  return out;
+}
+
+async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null>, emailMatches: EmailMatches): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
+  const { ctx, store } = run;
+  const pick = async (entity: DynamicsEntity, ids: string[], by: string) => {
+    const free: string[] = [];
+    for (const rid of ids) if (!(await store.links.findByDynamics(ctx.tenantId, { entity, id: rid }))) free.push(rid);
     if (free.length > 1) {
       throw new SyncFailure('ambiguous_match', `${free.length} Dynamics ${entity} records match HubSpot ${object} ${id} by ${by}`,
         `Merge the duplicate ${entity} records in Dynamics (HubSpot keeps one record per ${by.split(' ')[0]}), then change the HubSpot record again.`);
     }
     return free[0] ? { entity, id: free[0] } : undefined;
   };
+  const find = async (entity: DynamicsEntity, filter: string, by: string) => {
+    const pair = pairById(entity);
+    const rows = await ctx.dynamics.retrieveAll(entity, { filter, select: [pair.primaryId], top: 5, annotations: false });
+    return pick(entity, rows.map((r) => String(r[pair.primaryId]).toLowerCase()), by);
+  };
   if (object === 'contacts') {
     const email = normaliseEmail(props.email);
     if (!email) return undefined;
-    const byEmail = `emailaddress1 eq ${odataString(email)}`;
-    return (await find('contact', byEmail, `email ${email}`)) ?? (await find('lead', `${byEmail} and statecode eq 0`, `email ${email}`));
+    const found = emailMatches.get(email);
+    return (await pick('contact', found?.contact ?? [], `email ${email}`)) ?? (await pick('lead', found?.lead ?? [], `email ${email}`));
   }
   if (object === 'companies') {
     const domain = normaliseDomain(props.domain ?? props.website);

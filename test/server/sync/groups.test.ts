@@ -104,7 +104,8 @@ describe('sync worker: groups of records, both directions', function () {
     assert.deepEqual(errors.map((e) => e.recordId), [b]);
   });
 
-  it('brings 30 HubSpot contacts into Dynamics with one batch read, one association read, one $batch and one link-property update', async () => {
+  it('brings 30 HubSpot contacts into Dynamics with one batch read, one association read, one match query per table, one $batch and one link-property update', async () => {
+    const existing = await createContact({ firstname: 'Already', lastname: 'There', emailaddress1: 'HS5@GroupCo.example' });
     const company = await h.hubspotUser.crm.companies.basicApi.create({ properties: { name: 'Group Co', domain: 'groupco.example' }, associations: [] });
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -120,11 +121,16 @@ describe('sync worker: groups of records, both directions', function () {
     assert.equal(await calls('hubspot', 'batch read contacts'), 1);
     assert.equal(await calls('hubspot', 'batch read associations contacts→companies'), 1);
     assert.equal(await calls('hubspot', 'batch update contacts'), 1, 'the Dynamics ids go onto the 30 contacts in one call');
-    assert.equal(await calls('dataverse', '$batch'), 2, 'one $batch for the 30 leads, one for the company they point to (synced first)');
+    assert.equal(await calls('dataverse', '$batch'), 2, 'one $batch for the 30 records, one for the company they point to (synced first)');
+    assert.deepEqual([await calls('dataverse', 'query contact'), await calls('dataverse', 'query lead')], [1, 1], 'the 30 e-mails are matched with one query per table');
 
     const leads = await h.dynamicsUser.retrieveMultiple<{ leadid: string; hds_hubspotid: string; _parentaccountid_value: string | null }>({ collection: 'leads', filter: `lastname eq 'Group'`, select: ['leadid', 'hds_hubspotid', '_parentaccountid_value'] });
-    assert.equal(leads.value.length, 30);
-    assert.equal(leads.value.filter((l) => l._parentaccountid_value).length, 10, 'the company association became the lead\'s account');
+    assert.equal(leads.value.length, 29, 'hs5 matched the existing contact instead of becoming a lead');
+    assert.equal(leads.value.filter((l) => l._parentaccountid_value).length, 9, 'the company association became the lead\'s account');
+    const matched = await h.dynamicsUser.retrieve<{ hds_hubspotid: string; firstname: string; _parentcustomerid_value: string | null }>({ collection: 'contacts', key: existing, select: ['hds_hubspotid', 'firstname', '_parentcustomerid_value'] });
+    assert.equal(matched.hds_hubspotid, ids[5]);
+    assert.equal(matched.firstname, 'Hs5');
+    assert.ok(matched._parentcustomerid_value, 'and got the company as its account');
     const back = await h.hubspotUser.crm.contacts.basicApi.getById(ids[3], ['dynamics_id', 'dynamics_entity']);
     assert.equal(back.properties.dynamics_entity, 'lead');
     assert.equal(back.properties.dynamics_id, leads.value.find((l) => l.hds_hubspotid === ids[3])?.leadid);
