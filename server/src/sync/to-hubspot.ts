@@ -154,7 +154,7 @@ async function prepare(run: SyncRun, entity: DynamicsEntity, id: string, record:
   const rows = defaultMappings(pair.id, { prefix: ctx.settings.prefix });
   let metadata = await ctx.metadata(target, entity);
   const owners = ctx.settings.ownerSync ? await ctx.owners() : undefined;
-  const mapInput = { way: 'toHubSpot' as const, rows, record, owners, ownerSync: ctx.settings.ownerSync, dynamics: { entity, recordId: id, orgUrl: ctx.settings.dynamics!.orgUrl } };
+  const mapInput = { way: 'toHubSpot' as const, rows, record, owners, ownerSync: ctx.settings.ownerSync, integrationUserId: ctx.settings.dynamics?.applicationUserId, dynamics: { entity, recordId: id, orgUrl: ctx.settings.dynamics!.orgUrl } };
   let mapped = mapRecord({ ...mapInput, metadata });
   if (mapped.addOptions.length > 0) {
     // Dynamics labels HubSpot lacks become new options (keeping the existing ones), then we map again.

@@ -43,6 +43,8 @@ export interface MappingInput {
   owners?: OwnerDirectory;
   /** Tenant switch; owner rows are skipped when false. Default true. */
   ownerSync?: boolean;
+  /** Our own application user in Dynamics: records it owns (those the sync created) keep their HubSpot owner. */
+  integrationUserId?: string;
   /** The Dynamics side: table logical name, record id (if known) and org URL (for `dynamics_url`). */
   dynamics: { entity: string; recordId?: string; orgUrl?: string };
 }
@@ -294,8 +296,10 @@ function mapToHubSpot(input: MappingInput, row: FieldMappingRow, out: MappingRes
 }
 
 function ownerToHubSpot(input: MappingInput, row: FieldMappingRow, ref: { id: string; entity?: string }, out: MappingResult): void {
-  // HubSpot owners are people: a team-owned record keeps whatever owner HubSpot has.
+  // HubSpot owners are people: a team-owned record keeps whatever owner HubSpot has, and so does one owned by
+  // the integration's own user (it owns what it creates; that is not a choice a person made).
   if (ref.entity && ref.entity !== 'systemuser') return;
+  if (input.integrationUserId && ref.id.toLowerCase() === input.integrationUserId.toLowerCase()) return;
   const dir = input.owners;
   if (!dir) return err(out, row.hubspot, 'no_owner_directory', 'owner sync is on but the owner directory is not loaded; retry');
   const email = dir.emailOfSystemUser(ref.id);

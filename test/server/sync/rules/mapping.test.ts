@@ -108,6 +108,14 @@ describe('sync rules: mapping', () => {
       assert.deepEqual(r.errors, []);
     });
 
+    it('records owned by the integration\'s own user keep the HubSpot owner, without an error', () => {
+      const own = { _ownerid_value: 'AAAAAAAA-0000-4000-8000-000000000001', [`_ownerid_value${LOOKUP_LOGICAL_NAME}`]: 'systemuser' };
+      const r = mapRecord({ ...base, way: 'toHubSpot', record: own, integrationUserId: 'aaaaaaaa-0000-4000-8000-000000000001' });
+      assert.equal(r.fields.hubspot_owner_id, undefined);
+      assert.deepEqual(r.errors, []);
+      assert.equal(mapRecord({ ...base, way: 'toHubSpot', record: own }).errors.length, 1, 'another unknown user is still reported');
+    });
+
     it('multi-select with a new item: value and addOptions', () => {
       const r = mapRecord({ ...base, rows: [interestsRow], way: 'toHubSpot', record: { hds_interests: '100000002,100000000' } });
       assert.deepEqual(r.fields, { interests: 'Services;software' });
