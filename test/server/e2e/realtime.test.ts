@@ -1,48 +1,29 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { until } from './http/harness.ts';
+import { until } from '../http/harness.ts';
+import { cleanEnv, metric, spawnUntilReady, type ChildRun } from './harness.ts';
 
 /**
  * The whole product as `npm start` runs it: one change made by a person in one system reaches the other
  * through the real webhooks with exactly one write, and our own write does not come back.
  */
 
-async function metric(serverUrl: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const inner = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => inner.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 describe('end to end in real time (npm start demo)', function () {
   this.timeout(90_000);
-  let child: ChildProcess;
-  let exited: Promise<number | null>;
+  let demo: ChildRun;
   let info: any;
   let dataDir: string;
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, SANDBOX_HUBSPOT_PORT: '0', SANDBOX_DATAVERSE_PORT: '0', SANDBOX_IDENTITY_PORT: '0' };
-    for (const k of ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET', 'HUBSPOT_APP_ID', 'SYNC_SANDBOX', 'DATABASE_URL', 'ENCRYPTION_KEY', 'PUBLIC_URL']) delete env[k];
-    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    info = JSON.parse(await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`npm start exited early with ${code}`)));
-    }));
+    const env = cleanEnv({ PORT: '0', DATA_DIR: dataDir, SANDBOX_HUBSPOT_PORT: '0', SANDBOX_DATAVERSE_PORT: '0', SANDBOX_IDENTITY_PORT: '0' });
+    demo = await spawnUntilReady(['scripts/start.ts', '--json'], env, () => true, 90_000);
+    info = JSON.parse(demo.readyLine);
   });
   after(async () => {
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal((await demo.stop('SIGTERM')).code, 0);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
