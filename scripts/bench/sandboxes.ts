@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { requestOk } from './http.ts';
 import { formatLoad, runLoad } from './load.ts';
+import type { describeSandboxes } from '../../sandbox/start.ts';
 
-interface SandboxLine {
-  hubspot: { baseUrl: string; accessToken: string };
-  dataverse: { orgUrl: string; userToken: string };
-}
+/** The `npm run sandbox -- --json` line (sandbox/start.ts `describeSandboxes`). */
+export type SandboxLine = ReturnType<typeof describeSandboxes>;
 
-async function startChild(): Promise<{ info: SandboxLine; stop(): Promise<void> }> {
+/** Starts `npm run sandbox` on free ports in a child process; `flags` are more of its command-line options. */
+export async function startSandboxChild(flags: string[] = []): Promise<{ info: SandboxLine; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'sandbox/cli.ts', '--json', '--no-rate-limits', '--hubspot-port', '0', '--dataverse-port', '0', '--identity-port', '0'],
+    ['--import', 'tsx', 'sandbox/cli.ts', '--json', '--hubspot-port', '0', '--dataverse-port', '0', '--identity-port', '0', ...flags],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });
@@ -26,6 +26,7 @@ async function startChild(): Promise<{ info: SandboxLine; stop(): Promise<void> 
   });
   return {
     info,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -35,7 +36,7 @@ async function startChild(): Promise<{ info: SandboxLine; stop(): Promise<void> 
 }
 
 export async function benchSandboxes(durationMs = 3000, concurrency = 32): Promise<void> {
-  const { info, stop } = await startChild();
+  const { info, stop } = await startSandboxChild(['--no-rate-limits']);
   try {
     const hs = info.hubspot;
     const hsHeaders = { authorization: `Bearer ${hs.accessToken}`, 'content-type': 'application/json' };
