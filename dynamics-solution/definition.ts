@@ -1,3 +1,4 @@
+import { watchedColumns } from '../server/src/sync/rules/watched-columns.ts';
 import { componentId } from './ids.ts';
 import { checkOptions, DEFAULT_OPTIONS, type BuildOptions } from './options.ts';
 
@@ -130,19 +131,8 @@ export const TENANT_PLACEHOLDER = 'not-connected';
 export const ENDPOINT_NAME = 'HubSpot sync';
 export const stepName = (message: SdkMessage, table: TableName): string => `${ENDPOINT_NAME}: ${message} of ${table}`;
 
-/**
- * Columns whose change must reach HubSpot (the Dynamics → HubSpot side of the server's default field table,
- * owner, state and the lookups behind associations). Our own bookkeeping columns are deliberately absent:
- * the server writes them, and an Update event for them would only be an echo. A column mapped later per
- * tenant and missing here still syncs, through the change-tracking poll instead of the webhook.
- */
-const ADDRESS = ['address1_line1', 'address1_city', 'address1_stateorprovince', 'address1_postalcode', 'address1_country'];
-export const UPDATE_FILTERS: Record<TableName, string[]> = {
-  lead: ['firstname', 'lastname', 'emailaddress1', 'telephone1', 'mobilephone', 'jobtitle', 'companyname', 'websiteurl', ...ADDRESS, 'statecode', 'statuscode', 'ownerid'],
-  contact: ['firstname', 'lastname', 'emailaddress1', 'telephone1', 'mobilephone', 'jobtitle', ...ADDRESS, 'birthdate', 'parentcustomerid', 'statecode', 'ownerid'],
-  account: ['name', 'websiteurl', 'telephone1', ...ADDRESS, 'description', 'industrycode', 'customertypecode', 'numberofemployees', 'revenue', 'parentaccountid', 'statecode', 'ownerid'],
-  opportunity: ['name', 'estimatedvalue', 'estimatedclosedate', 'salesstage', 'description', 'parentaccountid', 'customerid', 'parentcontactid', 'statecode', 'statuscode', 'ownerid'],
-};
+/** The Update steps' filtering attributes: the server's rule, so the solution and the server agree. */
+export const UPDATE_FILTERS: Record<TableName, string[]> = Object.fromEntries(TABLES.map((t) => [t, watchedColumns(t)])) as Record<TableName, string[]>;
 
 export const SOLUTION_UNIQUE_NAME = 'HubSpotDynamicsSync';
 export const PUBLISHER_UNIQUE_NAME = 'hubspotdynamicssync';

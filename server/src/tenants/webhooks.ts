@@ -1,5 +1,6 @@
 import type { DataverseConnector } from '../connectors/dataverse/connector.ts';
 import { defaultMappings, type PairId } from '../sync/rules/pairs.ts';
+import { watchedColumns } from '../sync/rules/watched-columns.ts';
 import { LINKED_DYNAMICS_TABLES } from './connect.ts';
 
 /**
@@ -46,9 +47,14 @@ export async function registerDataverseWebhook(
     const messageId = String(msg.sdkmessageid);
     for (const table of o.tables ?? LINKED_DYNAMICS_TABLES) {
       const name = `${DATAVERSE_ENDPOINT_NAME}: ${message} of ${table}`;
-      const [step] = await dynamics.retrieveAll('sdkmessageprocessingstep', { select: ['sdkmessageprocessingstepid'], filter: `name eq ${quote(name)}`, annotations: false });
+      // Updates only of the columns that matter: our own writes (the HubSpot id column) would be echoes.
+      const filtering = message === 'Update' ? { filteringattributes: watchedColumns(table as Exclude<PairId, 'systemuser'>).join(',') } : {};
+      const [step] = await dynamics.retrieveAll('sdkmessageprocessingstep', { select: ['sdkmessageprocessingstepid', 'filteringattributes'], filter: `name eq ${quote(name)}`, annotations: false });
       if (step) {
         steps[`${message} of ${table}`] = String(step.sdkmessageprocessingstepid);
+        if (message === 'Update' && (step.filteringattributes ?? '') !== filtering.filteringattributes) {
+          await dynamics.update('sdkmessageprocessingstep', steps[`${message} of ${table}`], filtering);
+        }
         continue;
       }
       const [filter] = await dynamics.retrieveAll('sdkmessagefilter', {
@@ -56,7 +62,7 @@ export async function registerDataverseWebhook(
       });
       if (!filter) throw new Error(`Dataverse has no ${message} message filter for ${table}`);
       steps[`${message} of ${table}`] = await dynamics.create('sdkmessageprocessingstep', {
-        name, stage: 40, mode: 1, rank: 1, supporteddeployment: 0, asyncautodelete: false,
+        name, stage: 40, mode: 1, rank: 1, supporteddeployment: 0, asyncautodelete: false, ...filtering,
         'sdkmessageid@odata.bind': `/sdkmessages(${messageId})`,
         'sdkmessagefilterid@odata.bind': `/sdkmessagefilters(${String(filter.sdkmessagefilterid)})`,
         'eventhandler_serviceendpoint@odata.bind': `/serviceendpoints(${endpointId})`,

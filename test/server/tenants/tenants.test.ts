@@ -83,6 +83,11 @@ describe('tenants', function () {
       assert.equal(Object.keys(reg.steps).length, 8);
       const reg2 = await registerDataverseWebhook(ctx.dynamics, { url: r.webhookUrls.dynamics, key: webhookKey });
       assert.deepEqual(reg2, reg);
+      // Update steps fire for the columns the sync reads, never for our own HubSpot id column (that is our echo).
+      const update = await ctx.dynamics.retrieve('sdkmessageprocessingstep', reg.steps['Update of contact'], ['filteringattributes']);
+      const watched = String(update?.filteringattributes).split(',');
+      assert.ok(watched.includes('emailaddress1') && watched.includes('parentcustomerid') && watched.includes('statecode'), watched.join(','));
+      assert.ok(!watched.includes('hds_hubspotid'));
       const hs = { basePath: sb.hubspot.baseUrl, appId: sb.hubspot.app.appId, developerApiKey: sb.hubspot.app.developerApiKey, targetUrl: r.webhookUrls.hubspot };
       const subs = await registerHubSpotAppWebhooks(hs);
       assert.equal(subs.created, hubspotSubscriptions().length);
