@@ -208,12 +208,10 @@ export class QueueRunner {
   private startJobs(jobs: Job[]): void {
     // Renew at a third of the lease, so two missed renewals still leave time before it runs out.
     const renew = setInterval(() => {
-      for (const job of jobs) {
-        this.o.store.jobs.extendLease(job.id, this.workerId, this.leaseMs).then(
-          (ok) => { if (!ok) this.o.logger.warn({ jobId: job.id }, 'lease lost while the job was running (another worker may run it again; jobs are idempotent)'); },
-          (err) => this.o.logger.warn({ err, jobId: job.id }, 'lease renewal failed'),
-        );
-      }
+      this.o.store.jobs.extendLeases(jobs.map((j) => j.id), this.workerId, this.leaseMs).then(
+        (held) => { if (held < jobs.length) this.o.logger.warn({ jobIds: jobs.map((j) => j.id), lost: jobs.length - held }, 'lease lost while the job was running (another worker may run it again; jobs are idempotent)'); },
+        (err) => this.o.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'lease renewal failed'),
+      );
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
     renew.unref();
     const entry: InFlight = { jobs, renew, released: false, done: Promise.resolve() };
@@ -239,17 +237,20 @@ export class QueueRunner {
       results = jobs.map(() => err ?? new Error('worker failed without an error'));
     }
     if (entry.released) return;
-    for (const [i, job] of jobs.entries()) await this.record(job, results[i]);
+    const done = jobs.filter((_, i) => results[i] === undefined);
+    try {
+      await this.o.store.jobs.completeMany(done.map((j) => j.id), this.workerId);
+    } catch (err) {
+      // They stay active under our lease; when it runs out they are claimed again (and change nothing).
+      this.o.logger.error({ err, jobIds: done.map((j) => j.id) }, 'could not record the jobs as done');
+    }
+    for (const [i, job] of jobs.entries()) if (results[i] !== undefined) await this.recordFailure(job, results[i]);
   }
 
-  /** Stores one job's result: success → complete; failure → retry with backoff, or the dead letters. */
-  private async record(job: Job, error: unknown): Promise<void> {
+  /** Stores one job's failure: retry with backoff, or the dead letters. */
+  private async recordFailure(job: Job, error: unknown): Promise<void> {
     const log = this.o.logger.child({ jobId: job.id, tenantId: job.tenantId, system: job.system, objectType: job.objectType, recordId: job.recordId, attempt: job.attempts });
     try {
-      if (error === undefined) {
-        await this.o.store.jobs.complete(job.id, this.workerId);
-        return;
-      }
       const d = decideRetry(error, job.attempts, this.o.backoff);
       const outcome = await this.o.store.jobs.fail(job.id, this.workerId, d.message, d.terminal ? { terminal: true } : { retryAt: this.now() + d.delayMs });
       if (outcome === 'retry') {

@@ -3,6 +3,7 @@ import type { Db } from './database.ts';
 import { initial } from './migrations/001-initial.ts';
 import { rateBudget } from './migrations/002-rate-budget.ts';
 import { shadowLookup } from './migrations/003-shadow-lookup.ts';
+import { jobsFifoIndex } from './migrations/004-jobs-fifo-index.ts';
 
 /** All migrations in order; names sort lexically, which is the order Kysely applies them in. */
 function migrations(db: Db): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrations(db: Db): Record<string, Migration> {
     '001-initial': initial(db.dialect),
     '002-rate-budget': rateBudget(db.dialect),
     '003-shadow-lookup': shadowLookup(),
+    '004-jobs-fifo-index': jobsFifoIndex(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, JobState, JobsTable, SystemName } from '../schema.ts';
 import type { DialectName } from '../database.ts';
 import type { Clock } from '../clock.ts';
@@ -127,41 +127,37 @@ export class JobsRepository {
     const jobs = await this.db.transaction().execute(async (trx) => {
       await this.buryExhaustedLeases(trx, now);
 
-      let pick = trx
+      const limit = o.limit ?? 1;
+      // Two plain ordered scans instead of one OR: each can walk its index in queue order and stop at the limit,
+      // which keeps a claim cheap however long the backlog (a resync queues tens of thousands of jobs).
+      const scoped = (q: SelectQueryBuilder<Database & { j: JobsTable }, 'j', { id: number }>) => {
+        let r = q.orderBy('j.enqueued_at').orderBy('j.id');
+        if (o.tenantId !== undefined) r = r.where('j.tenant_id', '=', o.tenantId);
+        if (o.system !== undefined) r = r.where('j.system', '=', o.system);
+        if (o.objectType !== undefined) r = r.where('j.object_type', '=', o.objectType);
+        return pg ? r.forUpdate().skipLocked() : r;
+      };
+      // A lease that ran out means its worker died or hung: the job is anyone's again.
+      const expired = await scoped(trx.selectFrom('jobs as j').select('j.id').where('j.state', '=', 'active').where('j.lease_until', '<=', now)).limit(limit).execute();
+      const pending = expired.length >= limit ? [] : await scoped(trx
         .selectFrom('jobs as j')
         .select('j.id')
-        .where((eb) =>
-          eb.or([
-            eb.and([
-              eb('j.state', '=', 'pending'),
-              eb('j.run_at', '<=', now),
-              eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('jobs as a')
-                    .select('a.id')
-                    .whereRef('a.tenant_id', '=', 'j.tenant_id')
-                    .whereRef('a.system', '=', 'j.system')
-                    .whereRef('a.object_type', '=', 'j.object_type')
-                    .whereRef('a.record_id', '=', 'j.record_id')
-                    .where('a.state', '=', 'active'),
-                ),
-              ),
-            ]),
-            // A lease that ran out means its worker died or hung: the job is anyone's again.
-            eb.and([eb('j.state', '=', 'active'), eb('j.lease_until', '<=', now)]),
-          ]),
-        )
-        .orderBy('j.enqueued_at')
-        .orderBy('j.id')
-        .limit(o.limit ?? 1);
-      if (o.tenantId !== undefined) pick = pick.where('j.tenant_id', '=', o.tenantId);
-      if (o.system !== undefined) pick = pick.where('j.system', '=', o.system);
-      if (o.objectType !== undefined) pick = pick.where('j.object_type', '=', o.objectType);
-      if (pg) pick = pick.forUpdate().skipLocked();
+        .where('j.state', '=', 'pending')
+        .where('j.run_at', '<=', now)
+        .where((eb) => eb.not(eb.exists(eb
+          .selectFrom('jobs as a')
+          .select('a.id')
+          .whereRef('a.tenant_id', '=', 'j.tenant_id')
+          .whereRef('a.system', '=', 'j.system')
+          .whereRef('a.object_type', '=', 'j.object_type')
+          .whereRef('a.record_id', '=', 'j.record_id')
+          .where('a.state', '=', 'active')))))
+        .limit(limit - expired.length)
+        .execute();
+      const ids = [...expired, ...pending].map((r) => r.id);
+      if (ids.length === 0) return [];
 
       return trx
-        .with('picked', () => pick)
         .updateTable('jobs')
         .set((eb) => ({
           state: 'active',
@@ -169,7 +165,7 @@ export class JobsRepository {
           lease_until: now + leaseMs,
           attempts: eb('attempts', '+', 1),
         }))
-        .where('id', 'in', (eb) => eb.selectFrom('picked').select('picked.id'))
+        .where('id', 'in', ids)
         .returningAll()
         .execute();
     });
@@ -198,25 +194,37 @@ export class JobsRepository {
 
   /** For long jobs: keeps the lease; false means it was lost (expired and claimed by another worker). */
   async extendLease(jobId: number, workerId: string, leaseMs: number): Promise<boolean> {
+    return (await this.extendLeases([jobId], workerId, leaseMs)) === 1;
+  }
+
+  /** `extendLease` for a group of jobs in one statement; returns how many leases were still held. */
+  async extendLeases(jobIds: number[], workerId: string, leaseMs: number): Promise<number> {
+    if (jobIds.length === 0) return 0;
     const r = await this.db
       .updateTable('jobs')
       .set({ lease_until: this.clock() + leaseMs })
-      .where('id', '=', jobId)
+      .where('id', 'in', jobIds)
       .where('state', '=', 'active')
       .where('lease_owner', '=', workerId)
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return Number(r.numUpdatedRows);
   }
 
   /** Success: the job is removed. False when the lease was lost (harmless: jobs are idempotent). */
   async complete(jobId: number, workerId: string): Promise<boolean> {
+    return (await this.completeMany([jobId], workerId)) === 1;
+  }
+
+  /** `complete` for a group of jobs in one statement (one commit instead of one per job); returns how many were removed. */
+  async completeMany(jobIds: number[], workerId: string): Promise<number> {
+    if (jobIds.length === 0) return 0;
     const r = await this.db
       .deleteFrom('jobs')
-      .where('id', '=', jobId)
+      .where('id', 'in', jobIds)
       .where('state', '=', 'active')
       .where('lease_owner', '=', workerId)
       .executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return Number(r.numDeletedRows);
   }
 
   /**
