@@ -43,18 +43,23 @@ export function dynamicsKeysOf(row: FieldMappingRow): string[] {
   return [row.dynamics, `${row.dynamics}@odata.bind`];
 }
 
+type Agreed = Array<{ side: Side; field: string; value: unknown }>;
+
 /**
  * After a successful write: the agreed value of each synced row on both sides — the source value as read and
  * the target value as written.
  */
-export async function saveShadow(
-  store: Store,
-  tenantId: string,
-  linkId: number,
-  direction: 'to_hubspot' | 'to_dynamics',
-  entries: Array<{ side: Side; field: string; value: unknown }>,
-): Promise<void> {
-  const hashes: Record<string, string> = {};
-  for (const e of entries) hashes[`${e.side}:${e.field}`] = hashOf(e.field, e.value);
-  await store.shadows.record(tenantId, linkId, direction, hashes);
+export async function saveShadow(store: Store, tenantId: string, linkId: number, direction: 'to_hubspot' | 'to_dynamics', entries: Agreed): Promise<void> {
+  await saveShadows(store, tenantId, direction, [{ linkId, entries }]);
+}
+
+/** `saveShadow` for a group of records, in as few statements as the store can. */
+export async function saveShadows(store: Store, tenantId: string, direction: 'to_hubspot' | 'to_dynamics', items: Array<{ linkId: number; entries: Agreed }>): Promise<void> {
+  const byLink = new Map<number, Record<string, string>>();
+  for (const { linkId, entries } of items) {
+    const hashes = byLink.get(linkId) ?? {};
+    for (const e of entries) hashes[`${e.side}:${e.field}`] = hashOf(e.field, e.value);
+    byLink.set(linkId, hashes);
+  }
+  await store.shadows.recordMany(tenantId, direction, byLink);
 }

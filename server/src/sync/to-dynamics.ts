@@ -7,7 +7,8 @@ import { mapRecord } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById } from './rules/pairs.ts';
 import { reportMappingProblems, SyncFailure } from './failures.ts';
-import { loadShadow, sameAsShadow, saveShadow, type ShadowHashes } from './shadow.ts';
+import { attachLinks } from './links.ts';
+import { loadShadow, sameAsShadow, saveShadows, type ShadowHashes } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 import type { DynamicsEntity } from './to-hubspot.ts';
 
@@ -97,13 +98,12 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
 
   await writeToDynamics(run, plans, (p, error) => outcomes.set(p.id, { ok: false, error }));
   const written = plans.filter((p) => p.dynamicsId !== undefined && !outcomes.has(p.id));
-  for (const p of written) {
-    await attempt(p.id, async () => {
-      p.link ??= await run.linkOrReuse({ entity: p.entity, id: p.dynamicsId! }, { object, id: p.id });
-      await saveShadow(store, ctx.tenantId, p.link.id, 'to_dynamics', p.agreed);
-    });
-  }
-  await writeLinkProperties(run, object, written.filter((p) => !outcomes.has(p.id)), (p, error) => outcomes.set(p.id, { ok: false, error }));
+  const pair = (p: Plan) => ({ dynamics: { entity: p.entity, id: p.dynamicsId! }, hubspot: { object, id: p.id } });
+  await attachLinks(run, written, pair, (p) => { const { dynamics, hubspot } = pair(p); return run.linkOrReuse(dynamics, hubspot); },
+    (p, error) => outcomes.set(p.id, { ok: false, error }));
+  const linked = written.filter((p) => !outcomes.has(p.id));
+  await saveShadows(store, ctx.tenantId, 'to_dynamics', linked.map((p) => ({ linkId: p.link!.id, entries: p.agreed })));
+  await writeLinkProperties(run, object, linked, (p, error) => outcomes.set(p.id, { ok: false, error }));
   for (const p of written) if (!outcomes.has(p.id)) outcomes.set(p.id, { ok: true, dynamics: { entity: p.entity, id: p.dynamicsId! } });
   return ids.map((id) => outcomes.get(id) ?? { ok: true });
 }
@@ -233,10 +233,12 @@ async function writeLinkProperties(run: SyncRun, object: HubSpotSource, plans: P
     for (const p of due) fail(p, error);
     return;
   }
+  const saved = [];
   for (const [i, r] of results.entries()) {
     if (!r.ok) fail(due[i], r.error);
-    else await saveShadow(store, ctx.tenantId, due[i].link!.id, 'to_hubspot', Object.entries(linkProps(due[i])).map(([field, value]) => ({ side: 'hs' as const, field, value })));
+    else saved.push({ linkId: due[i].link!.id, entries: Object.entries(linkProps(due[i])).map(([field, value]) => ({ side: 'hs' as const, field, value })) });
   }
+  await saveShadows(store, ctx.tenantId, 'to_hubspot', saved);
 }
 
 /** Dynamics contacts and open leads by normalised e-mail, read for a whole group (one query per table per 100 e-mails). */

@@ -8,7 +8,8 @@ import { mapRecord, LOOKUP_LOGICAL_NAME } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById, type PairId } from './rules/pairs.ts';
 import { reportMappingProblems, SyncFailure } from './failures.ts';
-import { linkedByValue, loadShadow, sameAsShadow, saveShadow } from './shadow.ts';
+import { attachLinks } from './links.ts';
+import { linkedByValue, loadShadow, sameAsShadow, saveShadow, saveShadows } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 
 /**
@@ -92,13 +93,11 @@ export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity
 
   await writeToHubSpot(run, target, now, (p, error) => outcomes.set(p.id, { ok: false, error }));
   const written = now.filter((p) => p.hubspotId !== undefined && !outcomes.has(p.id));
-  for (const p of written) {
-    await attempt(p.id, async () => {
-      p.link ??= await linkNew(run, entity, p.id, target, p.hubspotId!);
-      await saveShadow(store, ctx.tenantId, p.link.id, 'to_hubspot', p.agreed);
-    });
-  }
-  await writeIdColumn(run, entity, target, written.filter((p) => !outcomes.has(p.id)), (p, error) => outcomes.set(p.id, { ok: false, error }));
+  await attachLinks(run, written, (p) => ({ dynamics: { entity, id: p.id }, hubspot: { object: target, id: p.hubspotId! } }),
+    (p) => linkNew(run, entity, p.id, target, p.hubspotId!), (p, error) => outcomes.set(p.id, { ok: false, error }));
+  const linked = written.filter((p) => !outcomes.has(p.id));
+  await saveShadows(store, ctx.tenantId, 'to_hubspot', linked.map((p) => ({ linkId: p.link!.id, entries: p.agreed })));
+  await writeIdColumn(run, entity, target, linked, (p, error) => outcomes.set(p.id, { ok: false, error }));
   for (const p of written) {
     if (outcomes.has(p.id)) continue;
     await attempt(p.id, async () => {
@@ -270,10 +269,12 @@ async function writeIdColumn(run: SyncRun, entity: DynamicsEntity, target: HubSp
     for (const p of due) fail(p, error);
     return;
   }
+  const saved = [];
   for (const [i, r] of results.entries()) {
     if (!r.ok) fail(due[i], r.error);
-    else await saveShadow(store, ctx.tenantId, due[i].link!.id, 'to_dynamics', [{ side: 'dv', field: idColumn, value: due[i].hubspotId }]);
+    else saved.push({ linkId: due[i].link!.id, entries: [{ side: 'dv' as const, field: idColumn, value: due[i].hubspotId }] });
   }
+  await saveShadows(store, ctx.tenantId, 'to_dynamics', saved);
 }
 
 async function matchInHubSpot(run: SyncRun, entity: DynamicsEntity, id: string, record: Record<string, unknown>, target: HubSpotTarget): Promise<Link | undefined> {

@@ -24,6 +24,20 @@ forEachDialect('store: links', (h) => {
     assert.equal(await store.links.findByHubSpot(other.id, { object: 'contacts', id: '2' }), undefined);
   });
 
+  it('createMany links a group in one statement and leaves out pairs whose either side is taken', async () => {
+    const { store } = h();
+    const t = await store.tenants.create();
+    await store.links.create(t.id, { entity: 'contact', id: 'C1' }, { object: 'contacts', id: '1' });
+    const made = await store.links.createMany(t.id, [
+      { dynamics: { entity: 'contact', id: 'C2' }, hubspot: { object: 'contacts', id: '2' } },
+      { dynamics: { entity: 'contact', id: 'C1' }, hubspot: { object: 'contacts', id: '9' } },
+      { dynamics: { entity: 'lead', id: 'L3' }, hubspot: { object: 'contacts', id: '1' } },
+      { dynamics: { entity: 'lead', id: 'L4' }, hubspot: { object: 'contacts', id: '4' } },
+    ]);
+    assert.deepEqual(made.map((l) => `${l.dynamics.id}>${l.hubspot.id}`).sort(), ['c2>2', 'l4>4']);
+    assert.equal(await store.links.count(t.id), 3);
+  });
+
   it('lead qualification moves the Dynamics side and keeps the link and its shadows', async () => {
     const { store } = h();
     const t = await store.tenants.create();
@@ -40,6 +54,20 @@ forEachDialect('store: links', (h) => {
 });
 
 forEachDialect('store: shadows', (h) => {
+  it('recordMany saves the shadows of a group, skipping links of another tenant', async () => {
+    const { store } = h();
+    const t = await store.tenants.create();
+    const other = await store.tenants.create();
+    const a = await store.links.create(t.id, { entity: 'contact', id: 'A' }, { object: 'contacts', id: '1' });
+    const b = await store.links.create(t.id, { entity: 'contact', id: 'B' }, { object: 'contacts', id: '2' });
+    const foreign = await store.links.create(other.id, { entity: 'contact', id: 'X' }, { object: 'contacts', id: '3' });
+    await store.shadows.recordMany(t.id, 'to_hubspot', new Map([[a.id, { 'hs:email': 'h1', 'hs:firstname': 'h2' }], [b.id, { 'hs:email': 'h3' }], [foreign.id, { 'hs:email': 'h4' }]]));
+    assert.equal((await store.shadows.forLink(t.id, a.id)).size, 2);
+    assert.equal((await store.shadows.forLink(t.id, b.id)).get('hs:email')?.valueHash, 'h3');
+    assert.equal((await store.shadows.forLink(other.id, foreign.id)).size, 0);
+    assert.deepEqual([...(await store.shadows.linksHolding(t.id, 'contacts', 'hs:email', ['h3', 'h4']))], [['h3', b.id]]);
+  });
+
   it('keeps one hash per link and field (last write wins), scoped by tenant', async () => {
     const { store, now } = h();
     const t = await store.tenants.create();

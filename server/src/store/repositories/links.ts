@@ -73,6 +73,25 @@ export class LinksRepository {
     }
   }
 
+  /**
+   * Links for a group of new pairs in one statement. A pair whose either side is already linked is skipped
+   * (absent from the result): the caller settles those one by one with `create` and its conflict error.
+   */
+  async createMany(tenantId: string, pairs: Array<{ dynamics: DynamicsRef; hubspot: HubSpotRef }>): Promise<Link[]> {
+    if (pairs.length === 0) return [];
+    const now = this.clock();
+    const rows = await this.db
+      .insertInto('links')
+      .values(pairs.map((p) => ({
+        tenant_id: tenantId, dynamics_entity: p.dynamics.entity, dynamics_id: p.dynamics.id.toLowerCase(),
+        hubspot_object: p.hubspot.object, hubspot_id: p.hubspot.id, created_at: now, updated_at: now,
+      })))
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .execute();
+    return rows.map(toLink);
+  }
+
   async findByDynamics(tenantId: string, ref: DynamicsRef): Promise<Link | undefined> {
     const row = await this.db
       .selectFrom('links')

@@ -20,22 +20,33 @@ export class ShadowsRepository {
 
   /** Records the writes of one job in one statement; a link of another tenant writes nothing. */
   async record(tenantId: string, linkId: number, direction: ShadowDirection, hashes: Record<string, string>): Promise<void> {
-    const fields = Object.keys(hashes);
-    if (fields.length === 0) return;
-    const link = await this.ownedLinks(tenantId).where('id', '=', linkId).executeTakeFirst();
-    if (!link) return;
+    await this.recordMany(tenantId, direction, new Map([[linkId, hashes]]));
+  }
+
+  /**
+   * `record` for the writes of a whole group (link id → field hashes): one ownership check and one upsert per
+   * 1,000 rows, so a group of 100 records costs a couple of commits instead of one per record.
+   */
+  async recordMany(tenantId: string, direction: ShadowDirection, byLink: Map<number, Record<string, string>>): Promise<void> {
+    const wanted = [...byLink].filter(([, hashes]) => Object.keys(hashes).length > 0).map(([id]) => id);
+    if (wanted.length === 0) return;
+    const owned = new Set((await this.ownedLinks(tenantId).where('id', 'in', wanted).execute()).map((r) => r.id));
     const now = this.clock();
-    await this.db
-      .insertInto('shadows')
-      .values(fields.map((field) => ({ link_id: linkId, field, value_hash: hashes[field], direction, written_at: now })))
-      .onConflict((oc) =>
-        oc.columns(['link_id', 'field']).doUpdateSet({
-          value_hash: sql.ref('excluded.value_hash'),
-          direction: sql.ref('excluded.direction'),
-          written_at: sql.ref('excluded.written_at'),
-        }),
-      )
-      .execute();
+    const rows = wanted.filter((id) => owned.has(id)).flatMap((linkId) =>
+      Object.entries(byLink.get(linkId)!).map(([field, hash]) => ({ link_id: linkId, field, value_hash: hash, direction, written_at: now })));
+    for (let i = 0; i < rows.length; i += 1000) {
+      await this.db
+        .insertInto('shadows')
+        .values(rows.slice(i, i + 1000))
+        .onConflict((oc) =>
+          oc.columns(['link_id', 'field']).doUpdateSet({
+            value_hash: sql.ref('excluded.value_hash'),
+            direction: sql.ref('excluded.direction'),
+            written_at: sql.ref('excluded.written_at'),
+          }),
+        )
+        .execute();
+    }
   }
 
   async forLink(tenantId: string, linkId: number): Promise<Map<string, Shadow>> {
