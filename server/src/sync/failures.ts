@@ -1,4 +1,5 @@
 import type { Store } from '../store/index.ts';
+import type { SyncErrorInput } from '../store/repositories/sync-errors.ts';
 import type { SystemName } from '../store/schema.ts';
 import type { RuleError, Unmatched } from './rules/types.ts';
 
@@ -25,25 +26,20 @@ export async function reportProblem(store: Store, tenantId: string, rec: RecordO
   await store.errors.record(tenantId, { ...rec, code, what, why, howToFix });
 }
 
-/** Field-level problems from the mapping rules: the rest of the record still syncs. */
-export async function reportMappingProblems(
-  store: Store,
-  tenantId: string,
-  rec: RecordOnSide,
-  target: string,
-  problems: { errors: RuleError[]; unmatched: Unmatched[] },
-): Promise<void> {
-  for (const e of problems.errors) {
+/** Field-level problems from the mapping rules, as sync errors on the source record: the rest of the record still syncs. */
+export function mappingProblems(rec: RecordOnSide, target: string, problems: { errors: RuleError[]; unmatched: Unmatched[] }): SyncErrorInput[] {
+  const out: SyncErrorInput[] = problems.errors.map((e) => {
     // The rules phrase messages as "<why>; <how to fix>".
     const [why, ...fix] = e.message.split('; ');
-    await reportProblem(store, tenantId, rec, `field_${e.code}:${e.field}`, `Field ${e.field} was not written to ${target}`, why, fix.join('; ') || 'Correct the value or the field mapping.');
-  }
+    return { ...rec, code: `field_${e.code}:${e.field}`, what: `Field ${e.field} was not written to ${target}`, why, howToFix: fix.join('; ') || 'Correct the value or the field mapping.' };
+  });
   if (problems.unmatched.length > 0) {
-    await reportProblem(
-      store, tenantId, rec, 'dropdown_unmatched',
-      `Dropdown values without a matching option in ${target} were not sent`,
-      `Unmatched: ${JSON.stringify(problems.unmatched)}`,
-      `Add an option whose label equals the value (or the HubSpot label) in ${target}, or change the value; the next change resends it.`,
-    );
+    out.push({
+      ...rec, code: 'dropdown_unmatched',
+      what: `Dropdown values without a matching option in ${target} were not sent`,
+      why: `Unmatched: ${JSON.stringify(problems.unmatched)}`,
+      howToFix: `Add an option whose label equals the value (or the HubSpot label) in ${target}, or change the value; the next change resends it.`,
+    });
   }
+  return out;
 }

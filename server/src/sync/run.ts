@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/index.ts';
 import { LinkConflictError, type DynamicsRef, type HubSpotRef, type Link } from '../store/repositories/links.ts';
+import type { SyncErrorInput } from '../store/repositories/sync-errors.ts';
 import { reportProblem, type RecordOnSide } from './failures.ts';
 import type { TenantContext } from './tenant-context.ts';
 
@@ -11,6 +12,7 @@ import type { TenantContext } from './tenant-context.ts';
  */
 export class SyncRun {
   readonly visiting = new Set<string>();
+  private readonly fresh: { records: RecordOnSide[]; problems: SyncErrorInput[] } = { records: [], problems: [] };
 
   constructor(
     readonly ctx: TenantContext,
@@ -22,6 +24,31 @@ export class SyncRun {
   report(rec: RecordOnSide, code: string, what: string, why: string, howToFix: string): Promise<void> {
     this.metrics.errors.inc({ kind: code });
     return reportProblem(this.store, this.ctx.tenantId, rec, code, what, why, howToFix);
+  }
+
+  /**
+   * This record was just read again: its stored problems are replaced by `problems` (the mapping's, for fields
+   * that did not sync). Kept until `saveRecordProblems`, so a group's records cost one write, not one each.
+   */
+  freshProblems(rec: RecordOnSide, problems: SyncErrorInput[]): void {
+    this.fresh.records.push(rec);
+    this.fresh.problems.push(...problems);
+  }
+
+  /** Writes what `freshProblems` collected; call it before anything else may report on those records. */
+  async saveRecordProblems(): Promise<void> {
+    const { records, problems } = this.fresh;
+    this.fresh.records = [];
+    this.fresh.problems = [];
+    const groups = new Map<string, { rec: RecordOnSide; ids: string[] }>();
+    for (const r of records) {
+      const k = `${r.system}:${r.objectType}`;
+      const g = groups.get(k) ?? { rec: r, ids: [] };
+      g.ids.push(r.recordId);
+      groups.set(k, g);
+    }
+    for (const { rec, ids } of groups.values()) await this.store.errors.clearMany(this.ctx.tenantId, rec.system, rec.objectType, ids);
+    await this.store.errors.recordMany(this.ctx.tenantId, problems);
   }
 
   wrote(direction: 'toHubSpot' | 'toDynamics', object: string): void {

@@ -6,7 +6,7 @@ import { gate } from './rules/gate.ts';
 import { mapRecord } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById } from './rules/pairs.ts';
-import { reportMappingProblems, SyncFailure } from './failures.ts';
+import { mappingProblems, SyncFailure } from './failures.ts';
 import { attachLinks } from './links.ts';
 import { loadShadow, sameAsShadow, saveShadows, type ShadowHashes } from './shadow.ts';
 import type { SyncRun } from './run.ts';
@@ -95,6 +95,7 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
       else plans.push(prepared);
     });
   }
+  await run.saveRecordProblems();
 
   await writeToDynamics(run, plans, (p, error) => outcomes.set(p.id, { ok: false, error }));
   const written = plans.filter((p) => p.dynamicsId !== undefined && !outcomes.has(p.id));
@@ -156,8 +157,7 @@ async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: R
     way: 'toDynamics', rows, record: props, metadata, owners, ownerSync: ctx.settings.ownerSync,
     dynamics: { entity, recordId: dynamicsId, orgUrl: ctx.settings.dynamics!.orgUrl },
   });
-  await store.errors.clear(tenantId, source);
-  await reportMappingProblems(store, tenantId, source, 'Dynamics', mapped);
+  run.freshProblems(source, mappingProblems(source, 'Dynamics', mapped));
 
   const shadow = await loadShadow(store, tenantId, link?.id);
   const fields: Record<string, unknown> = {};

@@ -7,7 +7,7 @@ import { gate } from './rules/gate.ts';
 import { mapRecord, LOOKUP_LOGICAL_NAME } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById, type PairId } from './rules/pairs.ts';
-import { reportMappingProblems, SyncFailure } from './failures.ts';
+import { mappingProblems, SyncFailure } from './failures.ts';
 import { attachLinks } from './links.ts';
 import { linkedByValue, loadShadow, sameAsShadow, saveShadow, saveShadows } from './shadow.ts';
 import type { SyncRun } from './run.ts';
@@ -78,6 +78,7 @@ export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity
       else plans.push(prepared);
     });
   }
+  await run.saveRecordProblems();
 
   // Two new records with one e-mail cannot share an upsert: the later ones run alone afterwards, when the
   // first one's link exists, and get the duplicate error a single record would get.
@@ -161,8 +162,7 @@ async function prepare(run: SyncRun, entity: DynamicsEntity, id: string, record:
     metadata = await ctx.metadata(target, entity, { refresh: true });
     mapped = mapRecord({ ...mapInput, metadata });
   }
-  await store.errors.clear(tenantId, source);
-  await reportMappingProblems(store, tenantId, source, 'HubSpot', mapped);
+  run.freshProblems(source, mappingProblems(source, 'HubSpot', mapped));
 
   let upsert: UpsertKey | undefined;
   if (!link) {

@@ -61,7 +61,7 @@ forEachDialect('store: shadows', (h) => {
     const a = await store.links.create(t.id, { entity: 'contact', id: 'A' }, { object: 'contacts', id: '1' });
     const b = await store.links.create(t.id, { entity: 'contact', id: 'B' }, { object: 'contacts', id: '2' });
     const foreign = await store.links.create(other.id, { entity: 'contact', id: 'X' }, { object: 'contacts', id: '3' });
-    await store.shadows.recordMany(t.id, 'to_hubspot', new Map([[a.id, { 'hs:email': 'h1', 'hs:firstname': 'h2' }], [b.id, { 'hs:email': 'h3' }], [foreign.id, { 'hs:email': 'h4' }]]));
+    await store.shadows.recordMany(t.id, 'to_hubspot', new Map<number, Record<string, string>>([[a.id, { 'hs:email': 'h1', 'hs:firstname': 'h2' }], [b.id, { 'hs:email': 'h3' }], [foreign.id, { 'hs:email': 'h4' }]]));
     assert.equal((await store.shadows.forLink(t.id, a.id)).size, 2);
     assert.equal((await store.shadows.forLink(t.id, b.id)).get('hs:email')?.valueHash, 'h3');
     assert.equal((await store.shadows.forLink(other.id, foreign.id)).size, 0);

@@ -36,13 +36,22 @@ export class SyncErrorsRepository {
   constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
 
   async record(tenantId: string, e: SyncErrorInput): Promise<void> {
+    await this.recordMany(tenantId, [e]);
+  }
+
+  /** `record` for many problems in one statement (the last one wins for a repeated record and code). */
+  async recordMany(tenantId: string, errors: SyncErrorInput[]): Promise<void> {
+    const key = (e: SyncErrorInput) => `${e.system}\u0000${e.objectType}\u0000${e.recordId}\u0000${e.code}`;
+    // One statement may not touch a row twice (PostgreSQL refuses), so repeats within the batch collapse first.
+    const unique = [...new Map(errors.map((e) => [key(e), e])).values()];
+    if (unique.length === 0) return;
     const now = this.clock();
     await this.db
       .insertInto('sync_errors')
-      .values({
+      .values(unique.map((e) => ({
         tenant_id: tenantId, system: e.system, object_type: e.objectType, record_id: e.recordId, code: e.code,
         what: e.what, why: e.why, how_to_fix: e.howToFix, occurrences: 1, first_seen_at: now, last_seen_at: now,
-      })
+      })))
       .onConflict((oc) =>
         oc.columns(['tenant_id', 'system', 'object_type', 'record_id', 'code']).doUpdateSet((eb) => ({
           what: eb.ref('excluded.what'),
@@ -74,6 +83,19 @@ export class SyncErrorsRepository {
   }
 
   /** A successful sync of the record resolves its errors (all codes, or the given ones). */
+  /** All problems of many records of one system and object (a synced group), in one statement. */
+  async clearMany(tenantId: string, system: SystemName, objectType: string, recordIds: string[]): Promise<number> {
+    if (recordIds.length === 0) return 0;
+    const r = await this.db
+      .deleteFrom('sync_errors')
+      .where('tenant_id', '=', tenantId)
+      .where('system', '=', system)
+      .where('object_type', '=', objectType)
+      .where('record_id', 'in', [...new Set(recordIds)])
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async clear(tenantId: string, ref: RecordRef, codes?: string[]): Promise<number> {
     let q = this.db
       .deleteFrom('sync_errors')
