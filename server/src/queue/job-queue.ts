@@ -52,18 +52,12 @@ export class JobQueue {
     return out;
   }
 
-  /** Many jobs in one transaction (a resync enqueues a page of thousands of records at a time). */
+  /** Many jobs at once (a resync queues thousands of records). */
   async enqueueMany(jobs: EnqueueInput[]): Promise<{ enqueued: number; coalesced: number }> {
     if (jobs.length === 0) return { enqueued: 0, coalesced: 0 };
-    const { kysely, dialect } = this.store.db;
-    const coalesced = await kysely.transaction().execute(async (trx) => {
-      const q = new JobsRepository(trx, dialect, this.clock);
-      let n = 0;
-      for (const j of jobs) if ((await q.enqueue(j)).coalesced) n += 1;
-      return n;
-    });
+    const r = await this.store.jobs.enqueueMany(jobs);
     this.notifier.notify();
-    return { enqueued: jobs.length - coalesced, coalesced };
+    return r;
   }
 
   async replay(tenantId: string, jobId: number): Promise<boolean> {

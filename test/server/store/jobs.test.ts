@@ -14,6 +14,16 @@ forEachDialect(
       tenantId = (await h().store.tenants.create()).id;
     });
 
+    it('enqueueMany queues a list in order, once per record, merging into jobs already pending', async () => {
+      const { store } = h();
+      await store.jobs.enqueue(key('r1'));
+      const ids = Array.from({ length: 1200 }, (_, i) => `r${i}`);
+      assert.deepEqual(await store.jobs.enqueueMany([...ids, 'r5', 'r6'].map((id) => ({ ...key(id), trigger: 'resync' }))), { enqueued: 1199, coalesced: 1 });
+      assert.equal((await store.jobs.counts(tenantId)).pending, 1200);
+      const first = await store.jobs.claim({ workerId: 'w', tenantId, limit: 3 });
+      assert.deepEqual(first.map((j) => j.recordId), ['r1', 'r0', 'r2']);
+    });
+
     it('coalesces repeated enqueues of one record into one pending job, keeping its queue position', async () => {
       const { store, now } = h();
       const a = await store.jobs.enqueue(key('1'));

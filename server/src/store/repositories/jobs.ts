@@ -76,13 +76,13 @@ export class JobsRepository {
    * attempt count (a record that keeps failing still reaches the dead letters), and take the earlier run time —
    * except for a retry, whose backoff wins (`runAt: 'latest'`).
    */
-  private upsertPending(db: Kysely<Database>, row: Insertable<JobsTable>, runAt: 'earliest' | 'latest') {
+  private upsertPending(db: Kysely<Database>, rows: Array<Insertable<JobsTable>>, runAt: 'earliest' | 'latest') {
     const ex = (c: string) => sql.ref(`excluded.${c}`);
     const cur = (c: string) => sql.ref(`jobs.${c}`);
     const pick = (c: string, op: '<' | '>') => sql<number>`case when ${ex(c)} ${sql.raw(op)} ${cur(c)} then ${ex(c)} else ${cur(c)} end`;
     return db
       .insertInto('jobs')
-      .values({ ...row, state: 'pending', lease_owner: null, lease_until: null, dead_at: null })
+      .values(rows.map((row) => ({ ...row, state: 'pending' as const, lease_owner: null, lease_until: null, dead_at: null })))
       .onConflict((oc) =>
         oc
           .columns([...KEY])
@@ -98,21 +98,36 @@ export class JobsRepository {
           }),
       )
       .returning(['id', 'coalesced_count'])
-      .executeTakeFirstOrThrow();
+      .execute();
+  }
+
+  private newRow(key: JobKey & { trigger?: string; runAt?: number }, now: number): Insertable<JobsTable> {
+    return {
+      tenant_id: key.tenantId, system: key.system, object_type: key.objectType, record_id: key.recordId,
+      state: 'pending', trigger: key.trigger ?? 'event', enqueued_at: now, last_enqueued_at: now, coalesced_count: 0,
+      run_at: key.runAt ?? now, attempts: 0, last_error: null,
+    };
   }
 
   async enqueue(key: JobKey & { trigger?: string; runAt?: number }): Promise<{ jobId: number; coalesced: boolean }> {
-    const now = this.clock();
-    const r = await this.upsertPending(
-      this.db,
-      {
-        tenant_id: key.tenantId, system: key.system, object_type: key.objectType, record_id: key.recordId,
-        state: 'pending', trigger: key.trigger ?? 'event', enqueued_at: now, last_enqueued_at: now, coalesced_count: 0,
-        run_at: key.runAt ?? now, attempts: 0, last_error: null,
-      },
-      'earliest',
-    );
+    const [r] = await this.upsertPending(this.db, [this.newRow(key, this.clock())], 'earliest');
     return { jobId: r.id, coalesced: r.coalesced_count > 0 };
+  }
+
+  /**
+   * `enqueue` for many records (a resync), 500 per statement. A record named twice in the list is queued once;
+   * `coalesced` counts records that already had a pending job.
+   */
+  async enqueueMany(keys: Array<JobKey & { trigger?: string; runAt?: number }>): Promise<{ enqueued: number; coalesced: number }> {
+    const now = this.clock();
+    // One statement may not merge into the same row twice (PostgreSQL refuses), so repeats collapse first.
+    const unique = [...new Map(keys.map((k) => [`${k.tenantId}\u0000${k.system}\u0000${k.objectType}\u0000${k.recordId}`, k])).values()];
+    let coalesced = 0;
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.upsertPending(this.db, unique.slice(i, i + 500).map((k) => this.newRow(k, now)), 'earliest');
+      coalesced += rows.filter((r) => r.coalesced_count > 0).length;
+    }
+    return { enqueued: unique.length - coalesced, coalesced };
   }
 
   /**
@@ -249,7 +264,7 @@ export class JobsRepository {
       // Delete + upsert rather than update: turning this row back to pending could collide with a pending job
       // enqueued while it ran; the upsert merges into that one instead, atomically.
       await trx.deleteFrom('jobs').where('id', '=', jobId).execute();
-      await this.upsertPending(trx, { ...job, last_error: error, run_at: o.retryAt ?? now + this.backoff(job.attempts) }, 'latest');
+      await this.upsertPending(trx, [{ ...job, last_error: error, run_at: o.retryAt ?? now + this.backoff(job.attempts) }], 'latest');
       return 'retry';
     });
   }
@@ -293,7 +308,7 @@ export class JobsRepository {
       const job = await trx.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', jobId).where('state', '=', 'dead').executeTakeFirst();
       if (!job) return false;
       await trx.deleteFrom('jobs').where('id', '=', jobId).execute();
-      await this.upsertPending(trx, { ...job, attempts: 0, run_at: now, last_enqueued_at: now, trigger: 'replay' }, 'earliest');
+      await this.upsertPending(trx, [{ ...job, attempts: 0, run_at: now, last_enqueued_at: now, trigger: 'replay' }], 'earliest');
       return true;
     });
   }
