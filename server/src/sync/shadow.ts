@@ -1,4 +1,5 @@
 import type { Store } from '../store/index.ts';
+import type { IndexedShadowField } from '../store/repositories/shadows.ts';
 import { CASE_INSENSITIVE_FIELDS, fieldHash } from './rules/echo.ts';
 import type { FieldMappingRow } from './rules/pairs.ts';
 
@@ -32,9 +33,10 @@ export function sameAsShadow(shadow: ShadowHashes, side: Side, field: string, va
  * match index: a new Dynamics contact whose e-mail no linked HubSpot contact holds can be upserted by e-mail
  * straight away (HubSpot matches or creates), without reading HubSpot first.
  */
-export async function linkedByValue(store: Store, tenantId: string, hubspotObject: string, side: Side, field: string, values: string[]): Promise<Map<string, number>> {
+export async function linkedByValue(store: Store, tenantId: string, hubspotObject: string, key: IndexedShadowField, values: string[]): Promise<Map<string, number>> {
+  const field = key.split(':')[1];
   const byHash = new Map(values.map((v) => [hashOf(field, v), v]));
-  const held = await store.shadows.linksHolding(tenantId, hubspotObject, `${side}:${field}`, [...byHash.keys()]);
+  const held = await store.shadows.linksHolding(tenantId, hubspotObject, key, [...byHash.keys()]);
   return new Map([...held].map(([hash, linkId]) => [byHash.get(hash)!, linkId]));
 }
 

@@ -197,7 +197,7 @@ async function findHubSpotSide(run: SyncRun, entity: DynamicsEntity, id: string,
   if (entity === 'lead' || entity === 'contact') {
     const email = normaliseEmail(record.emailaddress1);
     if (email) {
-      const held = await linkedByValue(run.store, run.ctx.tenantId, 'contacts', 'hs', 'email', [email]);
+      const held = await linkedByValue(run.store, run.ctx.tenantId, 'contacts', 'hs:email', [email]);
       if (held.has(email)) {
         const link = await matchInHubSpot(run, entity, id, record, target);
         if (link) return link;

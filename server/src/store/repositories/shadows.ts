@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, ShadowDirection } from '../schema.ts';
 import type { Clock } from '../clock.ts';
+import { INDEXED_SHADOW_FIELDS } from '../migrations/003-shadow-lookup.ts';
+
+export type IndexedShadowField = (typeof INDEXED_SHADOW_FIELDS)[number];
 
 export interface Shadow {
   linkId: number;
@@ -59,8 +62,11 @@ export class ShadowsRepository {
     return new Map(rows.map((r) => [r.field, { linkId: r.link_id, field: r.field, valueHash: r.value_hash, direction: r.direction, writtenAt: r.written_at }]));
   }
 
-  /** Of the given hashes, those some link of this tenant (HubSpot side `hubspotObject`) holds for `field`; hash → link id. */
-  async linksHolding(tenantId: string, hubspotObject: string, field: string, hashes: string[]): Promise<Map<string, number>> {
+  /**
+   * Of the given hashes, those some link of this tenant (HubSpot side `hubspotObject`) holds for `field`;
+   * hash → link id. Only indexed fields can be asked about (see the shadow-lookup migration).
+   */
+  async linksHolding(tenantId: string, hubspotObject: string, field: IndexedShadowField, hashes: string[]): Promise<Map<string, number>> {
     if (hashes.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('shadows as s')
@@ -68,7 +74,8 @@ export class ShadowsRepository {
       .select(['s.value_hash', 's.link_id'])
       .where('l.tenant_id', '=', tenantId)
       .where('l.hubspot_object', '=', hubspotObject)
-      .where('s.field', '=', field)
+      // A literal, not a parameter: the planner only uses a partial index when it can see the value.
+      .where('s.field', '=', sql.lit(field))
       .where('s.value_hash', 'in', [...new Set(hashes)])
       .execute();
     return new Map(rows.map((r) => [r.value_hash, r.link_id]));
