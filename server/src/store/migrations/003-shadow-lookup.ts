@@ -6,13 +6,13 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * `linkedByValue` in sync/shadow.ts). Partial: only e-mail rows are indexed, so the many other shadow rows a
  * group writes cost no extra index work.
  */
-export const INDEXED_SHADOW_FIELDS = ['hs:email'] as const;
+export const INDEXED_SHADOW_FIELD = 'hs:email';
 
 export function shadowLookup(): Migration {
   return {
     async up(db: Kysely<any>) {
       await db.schema.createIndex('shadows_field_hash_idx').on('shadows').columns(['field', 'value_hash'])
-        .where(sql.ref('field'), 'in', INDEXED_SHADOW_FIELDS.map((f) => sql.lit(f))).execute();
+        .where(sql.ref('field'), '=', sql.lit(INDEXED_SHADOW_FIELD)).execute();
     },
     async down(db: Kysely<any>) {
       await db.schema.dropIndex('shadows_field_hash_idx').execute();

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, ShadowDirection } from '../schema.ts';
 import type { Clock } from '../clock.ts';
-import { INDEXED_SHADOW_FIELDS } from '../migrations/003-shadow-lookup.ts';
+import { INDEXED_SHADOW_FIELD } from '../migrations/003-shadow-lookup.ts';
 
-export type IndexedShadowField = (typeof INDEXED_SHADOW_FIELDS)[number];
+export type IndexedShadowField = typeof INDEXED_SHADOW_FIELD;
 
 export interface Shadow {
   linkId: number;
