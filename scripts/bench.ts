@@ -14,6 +14,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --seconds <n>              seconds of changes per direction in the latency section (default 20)
   --records <n>              backfill size (default 20000); memory is also measured at a tenth of it
   --backfill-seconds <n>     stop each backfill after this long and report the rate so far (default 120)
+  --server-heap-mb <n>       the sync server's --max-old-space-size in the sync sections (default 128; 0 = Node's default)
   --help                     show this help`;
 
 const SECTIONS = ['sandboxes', 'latency', 'backfill'] as const;
@@ -39,7 +40,7 @@ function parse() {
       args: process.argv.slice(2),
       options: {
         only: { type: 'string' }, 'latency-ms': { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' },
-        records: { type: 'string' }, 'backfill-seconds': { type: 'string' }, help: { type: 'boolean' },
+        records: { type: 'string' }, 'backfill-seconds': { type: 'string' }, 'server-heap-mb': { type: 'string' }, help: { type: 'boolean' },
       },
       strict: true,
     });
@@ -65,6 +66,7 @@ function parse() {
     seconds: positive(v, 'seconds', 20),
     records: Math.round(positive(v, 'records', 20_000)),
     backfillSeconds: positive(v, 'backfill-seconds', 120),
+    serverHeapMb: v['server-heap-mb'] === '0' ? 0 : Math.round(positive(v, 'server-heap-mb', 128)),
   };
 }
 
@@ -78,14 +80,15 @@ async function main(): Promise<void> {
   }
   let latency: LatencyResult[] = [];
   if (o.only.has('latency')) {
-    latency = await benchSyncLatency({ latencyMs: o.latencyMs, rate: o.rate, seconds: o.seconds });
+    latency = await benchSyncLatency({ latencyMs: o.latencyMs, serverHeapMb: o.serverHeapMb, rate: o.rate, seconds: o.seconds });
     console.log('');
   }
   const backfills: BackfillResult[] = [];
   if (o.only.has('backfill')) {
-    console.log(`Backfill of Dynamics contacts into HubSpot (${o.latencyMs} ms added latency, rate limits on: HubSpot 110 requests / 10 s, Dataverse 6,000 / 5 min):`);
+    const heap = o.serverHeapMb > 0 ? `server heap capped at ${o.serverHeapMb} MB` : 'server heap uncapped';
+    console.log(`Backfill of Dynamics contacts into HubSpot (${o.latencyMs} ms added latency, rate limits on: HubSpot 110 requests / 10 s, Dataverse 6,000 / 5 min; ${heap}):`);
     const sizes = [Math.max(1, Math.round(o.records / 10)), o.records];
-    for (const records of sizes) backfills.push(await benchBackfill({ latencyMs: o.latencyMs, records, timeoutSeconds: o.backfillSeconds }));
+    for (const records of sizes) backfills.push(await benchBackfill({ latencyMs: o.latencyMs, serverHeapMb: o.serverHeapMb, records, timeoutSeconds: o.backfillSeconds }));
     console.log('');
   }
   if (latency.length || backfills.length) console.log(`Sync figures (Node ${process.version}, ${cpus().length} cores, ${o.latencyMs} ms added latency):\n\n${syncSummary(latency, backfills)}\n`);

@@ -15,6 +15,8 @@ export const BACKFILL_BOUND_PER_S = (110 / 10) * 100;
 
 export interface BackfillOptions {
   latencyMs: number;
+  /** See StackOptions.serverHeapMb. */
+  serverHeapMb: number;
   records: number;
   /** Gives up after this long (the figure is then the rate so far). */
   timeoutSeconds: number;
@@ -75,7 +77,7 @@ async function seed(people: People, stack: SyncStack, records: number): Promise<
 
 export async function benchBackfill(o: BackfillOptions): Promise<BackfillResult> {
   console.log(`  ${fmt(o.records)} records:`);
-  const stack = await startStack({ latencyMs: o.latencyMs });
+  const stack = await startStack({ latencyMs: o.latencyMs, serverHeapMb: o.serverHeapMb });
   try {
     const people = new People(stack.info);
     const hubspotWrites = new WriteLogClient(stack.info.hubspot.baseUrl);

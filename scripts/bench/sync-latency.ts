@@ -10,6 +10,8 @@ import { startStack, type SyncStack } from './sync-stack.ts';
 
 export interface LatencyOptions {
   latencyMs: number;
+  /** See StackOptions.serverHeapMb. */
+  serverHeapMb: number;
   /** Changes per second. */
   rate: number;
   /** Seconds of changes per direction. */
@@ -112,7 +114,7 @@ export function formatLatency(r: LatencyResult): string {
 export async function benchSyncLatency(o: LatencyOptions): Promise<LatencyResult[]> {
   const count = Math.max(1, Math.round(o.rate * o.seconds));
   console.log(`Sync latency through the webhooks (${o.latencyMs} ms added to every sandbox request, rate limits on, ${o.rate} changes/s for ${o.seconds} s per direction):`);
-  const stack = await startStack({ latencyMs: o.latencyMs });
+  const stack = await startStack({ latencyMs: o.latencyMs, serverHeapMb: o.serverHeapMb });
   try {
     const people = new People(stack.info);
     const hs = new WriteLogClient(stack.info.hubspot.baseUrl);

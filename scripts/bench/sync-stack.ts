@@ -26,6 +26,11 @@ export interface SyncStack {
 export interface StackOptions {
   /** Added to every sandbox API request (not to control routes). */
   latencyMs: number;
+  /**
+   * The server's `--max-old-space-size` in MB (0: Node's default). Without a cap V8 lets garbage pile up while
+   * memory is plentiful, so peaks then say more about the collector's pace than about what the server keeps.
+   */
+  serverHeapMb: number;
 }
 
 /** A port that was free a moment ago: the webhook URLs must name the server's port before it starts. */
@@ -85,7 +90,8 @@ export async function startStack(o: StackOptions): Promise<SyncStack> {
       POLL_INTERVAL_MINUTES: '60',
     };
     for (const k of ['DATABASE_URL', 'PUBLIC_URL', 'ENCRYPTION_KEY_ID', 'ENCRYPTION_OLD_KEYS']) delete childEnv[k];
-    server = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    const heap = o.serverHeapMb > 0 ? [`--max-old-space-size=${o.serverHeapMb}`] : [];
+    server = spawn(process.execPath, [...heap, '--import', 'tsx', 'scripts/start.ts'], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
     await waitHealthy(url, server);
     return { info: sandboxes.info, sandboxPid: sandboxes.pid, server: { url, pid: server.pid! }, tenant: { id: tenant.tenantId, apiKey: tenant.apiKey }, stop };
   } catch (err) {

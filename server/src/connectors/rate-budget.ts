@@ -23,10 +23,17 @@ export const budgetKeys = {
   dataverse: (orgUrl: string) => `dataverse:${orgUrl.replace(/\/+$/, '').toLowerCase()}`,
 };
 
+/**
+ * Time a call may take to reach the service after its slot was taken here (a busy event loop, connection
+ * set-up). The service counts arrivals, so a window kept exactly as long as the service's can let the 111th
+ * call arrive while the service still counts the 1st: a 429, and for HubSpot a 10-second wait.
+ */
+const SKEW_MS = 500;
+
 /** The documented limits: HubSpot 110 / 10 s per portal (OAuth apps), search 5 / s, Dataverse 6,000 / 5 min per user. */
 export function defaultLimitFor(key: string): BudgetLimit | undefined {
-  if (key.startsWith('hubspot:') && key.endsWith(':search')) return { limit: 5, windowMs: 1_000 };
-  if (key.startsWith('hubspot:')) return { limit: 110, windowMs: 10_000 };
+  if (key.startsWith('hubspot:') && key.endsWith(':search')) return { limit: 5, windowMs: 1_000 + SKEW_MS / 5 };
+  if (key.startsWith('hubspot:')) return { limit: 110, windowMs: 10_000 + SKEW_MS };
   if (key.startsWith('dataverse:')) return { limit: 6_000, windowMs: 300_000 };
   return undefined;
 }

@@ -37,8 +37,9 @@ describe('rate budget: call log and waiting', () => {
   });
 
   it('the default limits are the documented ones', () => {
-    assert.deepEqual(defaultLimitFor('hubspot:1'), { limit: 110, windowMs: 10_000 });
-    assert.deepEqual(defaultLimitFor('hubspot:1:search'), { limit: 5, windowMs: 1_000 });
+    // HubSpot's windows plus a margin for the time a call takes to arrive (HubSpot counts arrivals).
+    assert.deepEqual(defaultLimitFor('hubspot:1'), { limit: 110, windowMs: 10_500 });
+    assert.deepEqual(defaultLimitFor('hubspot:1:search'), { limit: 5, windowMs: 1_100 });
     assert.deepEqual(defaultLimitFor('dataverse:https://org.crm.dynamics.com'), { limit: 6_000, windowMs: 300_000 });
     assert.equal(defaultLimitFor('other'), undefined);
   });
