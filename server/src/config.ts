@@ -34,6 +34,10 @@ export interface Config {
   publicUrl: string | undefined;
   hubspot: { clientId: string | undefined; clientSecret: string | undefined; appId: string | undefined };
   pollIntervalMinutes: number;
+  /** Jobs (or groups of jobs) this process runs at once. */
+  workerConcurrency: number;
+  /** Lease on a running job; after a crash another process takes the job over once it runs out. */
+  jobLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +128,8 @@ const schema = z
       error: (iss) => `HUBSPOT_APP_ID must be the numeric app id from the HubSpot developer account, got ${shown(iss.input)}`,
     }),
     POLL_INTERVAL_MINUTES: intVar('POLL_INTERVAL_MINUTES', 5, 1, 1440),
+    WORKER_CONCURRENCY: intVar('WORKER_CONCURRENCY', 4, 1, 64),
+    JOB_LEASE_SECONDS: intVar('JOB_LEASE_SECONDS', 60, 1, 3600),
   });
 
 /**
@@ -198,5 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     hubspot: { clientId: e.HUBSPOT_CLIENT_ID, clientSecret: e.HUBSPOT_CLIENT_SECRET, appId: e.HUBSPOT_APP_ID },
     pollIntervalMinutes: e.POLL_INTERVAL_MINUTES,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
   };
 }

@@ -28,11 +28,11 @@ export interface StartServerOptions {
   logger?: Logger;
   /** Replaces the sync worker (tests). */
   worker?: JobProcessor;
-  /** Jobs run at once by this process (default 4, env WORKER_CONCURRENCY in the CLI). */
+  /** Jobs run at once by this process (default: the config's WORKER_CONCURRENCY). */
   concurrency?: number;
   /** Idle poll of the queue (default 250 ms). */
   queuePollMs?: number;
-  /** Lease per claimed job (default 60 s, env JOB_LEASE_SECONDS in the CLI): how long a killed process's jobs wait before another process takes them. */
+  /** Lease per claimed job (default: the config's JOB_LEASE_SECONDS): how long a killed process's jobs wait before another process takes them. */
   leaseMs?: number;
   /** Scheduler tick (default 5 s); the per-tenant poll interval is a tenant setting. */
   schedulerTickMs?: number;
@@ -67,7 +67,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const contexts = new TenantContexts({ store, metrics, logger, budget });
   const queue = new JobQueue(store);
   const worker = o.worker ?? createSyncWorker({ store, contexts, metrics, logger });
-  const runner = new QueueRunner({ store, worker, metrics, logger, notifier: queue.notifier, concurrency: o.concurrency, pollIntervalMs: o.queuePollMs, leaseMs: o.leaseMs });
+  const runner = new QueueRunner({ store, worker, metrics, logger, notifier: queue.notifier, concurrency: o.concurrency ?? config.workerConcurrency, pollIntervalMs: o.queuePollMs, leaseMs: o.leaseMs ?? config.jobLeaseMs });
   const scheduler = new Scheduler({ store, contexts, queue, logger, defaultIntervalMinutes: config.pollIntervalMinutes, tickMs: o.schedulerTickMs });
   const intake = createIntake({ store, queue, metrics, logger, hubspotAppId: config.hubspot.appId });
   const app = createHttpApp({
@@ -127,17 +127,7 @@ async function cli(): Promise<void> {
     }
     throw err;
   }
-  const concurrency = process.env.WORKER_CONCURRENCY ? Number(process.env.WORKER_CONCURRENCY) : undefined;
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) {
-    process.stderr.write('Invalid configuration:\n  - WORKER_CONCURRENCY must be an integer from 1 to 64\n');
-    process.exit(1);
-  }
-  const leaseSeconds = process.env.JOB_LEASE_SECONDS ? Number(process.env.JOB_LEASE_SECONDS) : undefined;
-  if (leaseSeconds !== undefined && (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600)) {
-    process.stderr.write('Invalid configuration:\n  - JOB_LEASE_SECONDS must be an integer from 1 to 3600\n');
-    process.exit(1);
-  }
-  const running = await startServer({ config, concurrency, leaseMs: leaseSeconds === undefined ? undefined : leaseSeconds * 1000 });
+  const running = await startServer({ config });
   const stop = (signal: string) => {
     running.logger.info({ signal }, 'stopping');
     running.close().then(

@@ -30,7 +30,8 @@ describe('config', () => {
     const c = loadConfig({
       PORT: '8080', DATA_DIR: '/var/lib/sync', DATABASE_URL: 'postgresql://u:p@db:5432/sync', ENCRYPTION_KEY: k, ENCRYPTION_KEY_ID: 'k2',
       ENCRYPTION_OLD_KEYS: `k1:${old}`, LOG_LEVEL: 'DEBUG', PUBLIC_URL: 'https://sync.example.com/', HUBSPOT_CLIENT_ID: 'cid',
-      HUBSPOT_CLIENT_SECRET: 'cs', HUBSPOT_APP_ID: '123', POLL_INTERVAL_MINUTES: '15', HUBSPOT_UNUSED: '', 
+      HUBSPOT_CLIENT_SECRET: 'cs', HUBSPOT_APP_ID: '123', POLL_INTERVAL_MINUTES: '15', HUBSPOT_UNUSED: '',
+      WORKER_CONCURRENCY: '8', JOB_LEASE_SECONDS: '30',
     });
     assert.equal(c.port, 8080);
     assert.equal(c.databaseUrl, 'postgresql://u:p@db:5432/sync');
@@ -40,13 +41,16 @@ describe('config', () => {
     assert.equal(c.publicUrl, 'https://sync.example.com');
     assert.deepEqual(c.hubspot, { clientId: 'cid', clientSecret: 'cs', appId: '123' });
     assert.equal(c.pollIntervalMinutes, 15);
-    assert.equal(loadConfig({ PORT: '', DATABASE_URL: ' ' }).port, 3000);
+    assert.deepEqual([c.workerConcurrency, c.jobLeaseMs], [8, 30_000]);
+    const defaults = loadConfig({ PORT: '', DATABASE_URL: ' ' });
+    assert.deepEqual([defaults.port, defaults.workerConcurrency, defaults.jobLeaseMs], [3000, 4, 60_000]);
   });
 
   it('lists every problem at once, each saying what to set', () => {
     const p = problems({
       PORT: 'abc', DATABASE_URL: 'mysql://root:hunter2@db/sync', LOG_LEVEL: 'loud', PUBLIC_URL: 'ftp://x',
       HUBSPOT_APP_ID: 'app', POLL_INTERVAL_MINUTES: '0', ENCRYPTION_KEY: 'c2hvcnQ=', HUBSPOT_CLIENT_ID: 'only-id',
+      WORKER_CONCURRENCY: '100', JOB_LEASE_SECONDS: 'soon',
     });
     const text = p.join('\n');
     assert.match(text, /PORT must be an integer from 0 to 65535, got "abc"/);
@@ -58,7 +62,9 @@ describe('config', () => {
     assert.match(text, /POLL_INTERVAL_MINUTES must be an integer from 1 to 1440, got "0"/);
     assert.match(text, /ENCRYPTION_KEY must be 32 bytes of base64 .* got 5 bytes/);
     assert.match(text, /HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET must be set together/);
-    assert.equal(p.length, 8);
+    assert.match(text, /WORKER_CONCURRENCY must be an integer from 1 to 64, got "100"/);
+    assert.match(text, /JOB_LEASE_SECONDS must be an integer from 1 to 3600, got "soon"/);
+    assert.equal(p.length, 10);
     assert.throws(() => loadConfig({ PORT: 'x' }), /Invalid configuration:\n {2}- PORT must be/);
   });
 
