@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { describeSandboxes, startSandboxes, type Sandboxes } from '../sandbox/start.ts';
+import { sandboxTenantInput } from './sandbox-tenant.ts';
 import { seedContactActivity } from '../sandbox/hubspot/demo-activity.ts';
 import { connectRequests } from '../dynamics-solution/connect.ts';
 import { buildSolutionPackages } from '../dynamics-solution/generate.ts';
@@ -138,24 +139,7 @@ async function demo(json: boolean): Promise<void> {
     if (stale) await store.tenants.delete(stale.id);
     contexts.invalidate(DEMO_TENANT_ID);
 
-    const created = await createTenant(store, {
-      id: DEMO_TENANT_ID,
-      mode: 'production',
-      mainSwitch: true,
-      settings: {
-        hubspot: { portalId: info.hubspot.portalId, basePath: info.hubspot.baseUrl, appId: String(info.hubspot.appId), clientId: info.hubspot.clientId },
-        dynamics: {
-          orgUrl: info.dataverse.orgUrl, authorityUrl: info.dataverse.authorityUrl, tenantId: info.dataverse.tenantId, clientId: info.dataverse.clientId,
-          sandbox: { caCert: info.dataverse.caCert, authorityMetadata: info.dataverse.authorityMetadata, cloudDiscoveryMetadata: info.dataverse.cloudDiscoveryMetadata },
-        },
-      },
-      secrets: {
-        hubspotClientSecret: info.hubspot.clientSecret,
-        hubspotRefreshToken: info.hubspot.refreshToken,
-        hubspotAccessToken: info.hubspot.accessToken,
-        dynamicsClientSecret: info.dataverse.clientSecret,
-      },
-    });
+    const created = await createTenant(store, sandboxTenantInput(info, { id: DEMO_TENANT_ID }));
     await installSolution(sandboxes, { serverUrl: publicUrl, tenantId: DEMO_TENANT_ID, webhookKey: created.webhookKey, embedCredential: await issueEmbedCredential(store, DEMO_TENANT_ID) });
     const connected = await connectTenant(store, contexts, DEMO_TENANT_ID, { publicUrl });
     const ctx = await contexts.get(DEMO_TENANT_ID);

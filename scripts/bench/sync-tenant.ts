@@ -11,6 +11,7 @@ import { loadKeyring } from '../../server/src/security/key-file.ts';
 import { openStore } from '../../server/src/store/index.ts';
 import { TenantContexts } from '../../server/src/sync/tenant-context.ts';
 import { connectTenant, createTenant, registerDataverseWebhook, registerHubSpotAppWebhooks } from '../../server/src/tenants/index.ts';
+import { sandboxTenantInput } from '../sandbox-tenant.ts';
 import type { SandboxLine } from './sandboxes.ts';
 
 export const BENCH_TENANT_ID = 'bench';
@@ -27,29 +28,12 @@ export function serverEnv(info: SandboxLine, dataDir: string, encryptionKey: str
 }
 
 export async function provisionTenant(o: { info: SandboxLine; env: Record<string, string>; serverUrl: string }): Promise<{ tenantId: string; apiKey: string }> {
-  const { hubspot, dataverse } = o.info;
+  const { hubspot } = o.info;
   const config = loadConfig(o.env);
   const store = await openStore(config, { keyring: loadKeyring(config) });
   try {
     const contexts = new TenantContexts({ store, metrics: createMetrics(), logger: pino({ level: 'silent' }) });
-    const created = await createTenant(store, {
-      id: BENCH_TENANT_ID,
-      mode: 'production',
-      mainSwitch: true,
-      settings: {
-        hubspot: { portalId: hubspot.portalId, basePath: hubspot.baseUrl, appId: String(hubspot.appId), clientId: hubspot.clientId },
-        dynamics: {
-          orgUrl: dataverse.orgUrl, authorityUrl: dataverse.authorityUrl, tenantId: dataverse.tenantId, clientId: dataverse.clientId,
-          sandbox: { caCert: dataverse.caCert, authorityMetadata: dataverse.authorityMetadata, cloudDiscoveryMetadata: dataverse.cloudDiscoveryMetadata },
-        },
-      },
-      secrets: {
-        hubspotClientSecret: hubspot.clientSecret,
-        hubspotRefreshToken: hubspot.refreshToken,
-        hubspotAccessToken: hubspot.accessToken,
-        dynamicsClientSecret: dataverse.clientSecret,
-      },
-    });
+    const created = await createTenant(store, sandboxTenantInput(o.info, { id: BENCH_TENANT_ID }));
     const connected = await connectTenant(store, contexts, BENCH_TENANT_ID, { publicUrl: o.serverUrl });
     const ctx = await contexts.get(BENCH_TENANT_ID);
     await registerDataverseWebhook(ctx.dynamics, { url: connected.webhookUrls.dynamics, key: created.webhookKey });

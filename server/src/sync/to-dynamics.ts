@@ -7,6 +7,7 @@ import { mapRecord } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById } from './rules/pairs.ts';
 import { mappingProblems, SyncFailure } from './failures.ts';
+import { GroupOutcomes, type Outcome } from './group.ts';
 import { attachLinks } from './links.ts';
 import { loadShadow, sameAsShadow, saveShadows, type ShadowHashes } from './shadow.ts';
 import type { SyncRun } from './run.ts';
@@ -21,9 +22,7 @@ import type { DynamicsEntity } from './to-hubspot.ts';
  */
 
 export type HubSpotSource = 'contacts' | 'companies' | 'deals';
-
-/** What became of one record: the Dynamics record it is linked to (none when out of scope), or why it failed. */
-export type HubSpotOutcome = { ok: true; dynamics?: { entity: DynamicsEntity; id: string } } | { ok: false; error: unknown };
+type DynamicsRecordRef = { entity: DynamicsEntity; id: string };
 
 type Associations = { companies?: AssociatedRecord[]; contacts?: AssociatedRecord[] };
 type Agreed = Array<{ side: 'hs' | 'dv'; field: string; value: unknown }>;
@@ -44,25 +43,18 @@ const ASSOCIATED: Record<HubSpotSource, Array<'companies' | 'contacts'>> = { con
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** One record (dependencies met while syncing another record use this too). */
-export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: string): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
+export async function syncFromHubSpot(run: SyncRun, object: HubSpotSource, id: string): Promise<DynamicsRecordRef | undefined> {
   const [outcome] = await syncGroupFromHubSpot(run, object, [id]);
   if (!outcome.ok) throw outcome.error;
-  return outcome.dynamics;
+  return outcome.linked;
 }
 
-export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, ids: string[]): Promise<HubSpotOutcome[]> {
+/** Records of one object; one outcome per id, the linked record being the Dynamics one. */
+export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, ids: string[]): Promise<Outcome<DynamicsRecordRef>[]> {
   const { ctx, store } = run;
-  const outcomes = new Map<string, HubSpotOutcome>();
-  const attempt = async (id: string, step: () => Promise<void>) => {
-    try {
-      await step();
-    } catch (error) {
-      outcomes.set(id, { ok: false, error });
-    }
-  };
-  const visitKey = (id: string) => `hubspot:${object}:${id}`;
-  const fresh = [...new Set(ids)].filter((id) => !run.visiting.has(visitKey(id)));
-  for (const id of fresh) run.visiting.add(visitKey(id));
+  const group = new GroupOutcomes<DynamicsRecordRef>(run, `hubspot:${object}`, ids);
+  const fail = (p: Plan, error: unknown) => group.fail(p.id, error);
+  const { fresh } = group;
 
   // Every row that could apply, whichever Dynamics table the record ends up in.
   const candidates: DynamicsEntity[] = object === 'contacts' ? ['lead', 'contact'] : [ENTITY_OF[object]];
@@ -89,28 +81,27 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
 
   const plans: Plan[] = [];
   for (const id of fresh) {
-    await attempt(id, async () => {
+    await group.attempt(id, async () => {
       const prepared = await prepare(run, object, id, records.get(id) ?? null, associations.get(id) ?? {}, emailMatches);
-      if ('done' in prepared) outcomes.set(id, { ok: true, dynamics: prepared.done });
+      if ('done' in prepared) group.succeed(id, prepared.done);
       else plans.push(prepared);
     });
   }
   await run.saveRecordProblems();
 
-  await writeToDynamics(run, plans, (p, error) => outcomes.set(p.id, { ok: false, error }));
-  const written = plans.filter((p) => p.dynamicsId !== undefined && !outcomes.has(p.id));
+  await writeToDynamics(run, plans, fail);
+  const written = plans.filter((p) => p.dynamicsId !== undefined && !group.settled(p.id));
   const pair = (p: Plan) => ({ dynamics: { entity: p.entity, id: p.dynamicsId! }, hubspot: { object, id: p.id } });
-  await attachLinks(run, written, pair, (p) => { const { dynamics, hubspot } = pair(p); return run.linkOrReuse(dynamics, hubspot); },
-    (p, error) => outcomes.set(p.id, { ok: false, error }));
-  const linked = written.filter((p) => !outcomes.has(p.id));
+  await attachLinks(run, written, pair, (p) => { const { dynamics, hubspot } = pair(p); return run.linkOrReuse(dynamics, hubspot); }, fail);
+  const linked = written.filter((p) => !group.settled(p.id));
   await saveShadows(store, ctx.tenantId, 'to_dynamics', linked.map((p) => ({ linkId: p.link!.id, entries: p.agreed })));
-  await writeLinkProperties(run, object, linked, (p, error) => outcomes.set(p.id, { ok: false, error }));
-  for (const p of written) if (!outcomes.has(p.id)) outcomes.set(p.id, { ok: true, dynamics: { entity: p.entity, id: p.dynamicsId! } });
-  return ids.map((id) => outcomes.get(id) ?? { ok: true });
+  await writeLinkProperties(run, object, linked, fail);
+  for (const p of linked) if (!group.settled(p.id)) group.succeed(p.id, { entity: p.entity, id: p.dynamicsId! });
+  return group.results();
 }
 
 /** Everything before the write for one record; `done` when nothing is to be written for it here. */
-async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null> | null, associations: Associations, emailMatches: EmailMatches): Promise<Plan | { done: { entity: DynamicsEntity; id: string } | undefined }> {
+async function prepare(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null> | null, associations: Associations, emailMatches: EmailMatches): Promise<Plan | { done: DynamicsRecordRef | undefined }> {
   const { ctx, store } = run;
   const tenantId = ctx.tenantId;
   const source = { system: 'hubspot' as const, objectType: object, recordId: id };
@@ -265,7 +256,7 @@ async function contactsByEmail(run: SyncRun, emails: string[]): Promise<EmailMat
   return out;
 }
 
-async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null>, emailMatches: EmailMatches): Promise<{ entity: DynamicsEntity; id: string } | undefined> {
+async function matchInDynamics(run: SyncRun, object: HubSpotSource, id: string, props: Record<string, string | null>, emailMatches: EmailMatches): Promise<DynamicsRecordRef | undefined> {
   const { ctx, store } = run;
   const pick = async (entity: DynamicsEntity, ids: string[], by: string) => {
     const free: string[] = [];

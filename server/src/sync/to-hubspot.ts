@@ -8,6 +8,7 @@ import { mapRecord, LOOKUP_LOGICAL_NAME } from './rules/mapping.ts';
 import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById, type PairId } from './rules/pairs.ts';
 import { mappingProblems, SyncFailure } from './failures.ts';
+import { GroupOutcomes, type Outcome } from './group.ts';
 import { attachLinks } from './links.ts';
 import { linkedByValue, loadShadow, sameAsShadow, saveShadow, saveShadows } from './shadow.ts';
 import type { SyncRun } from './run.ts';
@@ -21,9 +22,6 @@ import type { SyncRun } from './run.ts';
 
 export type DynamicsEntity = 'lead' | 'contact' | 'account' | 'opportunity';
 type HubSpotTarget = 'contacts' | 'companies' | 'deals';
-
-/** What became of one record: the HubSpot record it is linked to (none when out of scope), or why it failed. */
-export type RecordOutcome = { ok: true; hubspotId?: string } | { ok: false; error: unknown };
 
 type Agreed = Array<{ side: 'hs' | 'dv'; field: string; value: unknown }>;
 
@@ -51,30 +49,22 @@ const LEAD_QUALIFIED = 1;
 export async function syncFromDynamics(run: SyncRun, entity: DynamicsEntity, id: string): Promise<string | undefined> {
   const [outcome] = await syncGroupFromDynamics(run, entity, [id]);
   if (!outcome.ok) throw outcome.error;
-  return outcome.hubspotId;
+  return outcome.linked;
 }
 
-export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity, ids: string[]): Promise<RecordOutcome[]> {
+/** Records of one table; one outcome per id, the linked record being the HubSpot id. */
+export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity, ids: string[]): Promise<Outcome<string>[]> {
   const { ctx, store } = run;
   const target = pairById(entity as PairId).hubspotObject as HubSpotTarget;
-  const outcomes = new Map<string, RecordOutcome>();
-  const attempt = async (id: string, step: () => Promise<void>) => {
-    try {
-      await step();
-    } catch (error) {
-      outcomes.set(id, { ok: false, error });
-    }
-  };
-  const visitKey = (id: string) => `dynamics:${entity}:${id}`;
-  const fresh = [...new Set(ids)].filter((id) => !run.visiting.has(visitKey(id)));
-  for (const id of fresh) run.visiting.add(visitKey(id));
+  const group = new GroupOutcomes<string>(run, `dynamics:${entity}`, ids);
+  const fail = (p: Plan, error: unknown) => group.fail(p.id, error);
 
-  const records = fresh.length > 0 ? await ctx.dynamics.retrieveByIds(entity, fresh) : new Map<string, Record<string, unknown>>();
+  const records = group.fresh.length > 0 ? await ctx.dynamics.retrieveByIds(entity, group.fresh) : new Map<string, Record<string, unknown>>();
   const plans: Plan[] = [];
-  for (const id of fresh) {
-    await attempt(id, async () => {
+  for (const id of group.fresh) {
+    await group.attempt(id, async () => {
       const prepared = await prepare(run, entity, id, records.get(id) ?? null);
-      if ('done' in prepared) outcomes.set(id, { ok: true, hubspotId: prepared.done });
+      if ('done' in prepared) group.succeed(id, prepared.done);
       else plans.push(prepared);
     });
   }
@@ -92,27 +82,25 @@ export async function syncGroupFromDynamics(run: SyncRun, entity: DynamicsEntity
     return false;
   });
 
-  await writeToHubSpot(run, target, now, (p, error) => outcomes.set(p.id, { ok: false, error }));
-  const written = now.filter((p) => p.hubspotId !== undefined && !outcomes.has(p.id));
+  await writeToHubSpot(run, target, now, fail);
+  const written = now.filter((p) => p.hubspotId !== undefined && !group.settled(p.id));
   await attachLinks(run, written, (p) => ({ dynamics: { entity, id: p.id }, hubspot: { object: target, id: p.hubspotId! } }),
-    (p) => linkNew(run, entity, p.id, target, p.hubspotId!), (p, error) => outcomes.set(p.id, { ok: false, error }));
-  const linked = written.filter((p) => !outcomes.has(p.id));
+    (p) => linkNew(run, entity, p.id, target, p.hubspotId!), fail);
+  const linked = written.filter((p) => !group.settled(p.id));
   await saveShadows(store, ctx.tenantId, 'to_hubspot', linked.map((p) => ({ linkId: p.link!.id, entries: p.agreed })));
-  await writeIdColumn(run, entity, target, linked, (p, error) => outcomes.set(p.id, { ok: false, error }));
-  for (const p of written) {
-    if (outcomes.has(p.id)) continue;
-    await attempt(p.id, async () => {
+  await writeIdColumn(run, entity, target, linked, fail);
+  for (const p of linked) {
+    if (group.settled(p.id)) continue;
+    await group.attempt(p.id, async () => {
       await associate(run, entity, p.record, p.hubspotId!, p.link!);
-      outcomes.set(p.id, { ok: true, hubspotId: p.hubspotId });
+      group.succeed(p.id, p.hubspotId);
     });
   }
   for (const p of later) {
-    run.visiting.delete(visitKey(p.id));
-    await attempt(p.id, async () => {
-      outcomes.set(p.id, { ok: true, hubspotId: await syncFromDynamics(run, entity, p.id) });
-    });
+    group.unvisit(p.id);
+    await group.attempt(p.id, async () => group.succeed(p.id, await syncFromDynamics(run, entity, p.id)));
   }
-  return ids.map((id) => outcomes.get(id) ?? { ok: true });
+  return group.results();
 }
 
 /** Everything before the write for one record; `done` when nothing is to be written for it here. */

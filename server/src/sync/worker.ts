@@ -4,6 +4,7 @@ import type { Store } from '../store/index.ts';
 import type { Job } from '../store/repositories/jobs.ts';
 import { ConnectorError } from '../connectors/errors.ts';
 import { SyncFailure } from './failures.ts';
+import type { Outcome } from './group.ts';
 import { HoldError, SyncRun } from './run.ts';
 import type { TenantContexts } from './tenant-context.ts';
 import { syncGroupFromHubSpot, type HubSpotSource } from './to-dynamics.ts';
@@ -30,9 +31,6 @@ export interface SyncWorkerDeps {
   logger: Logger;
 }
 
-/** A record's result in a group (either direction). */
-type Outcome = { ok: true } | { ok: false; error: unknown };
-
 const DYNAMICS = new Set(['lead', 'contact', 'account', 'opportunity']);
 const HUBSPOT = new Set(['contacts', 'companies', 'deals']);
 
@@ -41,7 +39,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     new SyncRun(await deps.contexts.get(job.tenantId), deps.store, deps.metrics, deps.logger.child({ tenant: job.tenantId, ...bindings }));
 
   /** The job's result from its record's outcome: holds are re-queued, failures a user can fix are stored. */
-  const settle = async (run: SyncRun, job: Job, outcome: Outcome): Promise<unknown> => {
+  const settle = async (run: SyncRun, job: Job, outcome: Outcome<unknown>): Promise<unknown> => {
     if (outcome.ok) {
       deps.metrics.syncLag.observe({ direction: job.system === 'dynamics' ? 'toHubSpot' : 'toDynamics' }, (Date.now() - job.enqueuedAt) / 1000);
       return undefined;
@@ -69,7 +67,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const processGroup = async (jobs: Job[]): Promise<unknown[]> => {
     const [first] = jobs;
     const run = await newRun(first, { jobs: jobs.length, source: `${first.system}:${first.objectType}` });
-    let outcomes: Outcome[];
+    let outcomes: Outcome<unknown>[];
     try {
       outcomes = first.system === 'dynamics'
         ? await syncGroupFromDynamics(run, first.objectType as DynamicsEntity, jobs.map((j) => j.recordId.toLowerCase()))

@@ -14,6 +14,7 @@ import { loadKeyring } from '../../../server/src/security/key-file.ts';
 import { createDatabase, openStore, type Db } from '../../../server/src/store/index.ts';
 import { TenantContexts } from '../../../server/src/sync/tenant-context.ts';
 import { connectTenant, createTenant, registerDataverseWebhook, registerHubSpotAppWebhooks } from '../../../server/src/tenants/index.ts';
+import { sandboxTenantInput } from '../../../scripts/sandbox-tenant.ts';
 import { adminQuery, dropScratchDatabase, PG_ADMIN_URL } from '../store/harness.ts';
 
 /**
@@ -468,24 +469,7 @@ export async function setUpTenant(o: {
   try {
     const contexts = new TenantContexts({ store, metrics: createMetrics(), logger: silent });
     const id = o.id ?? 'e2e';
-    const created = await createTenant(store, {
-      id,
-      mode: 'production',
-      mainSwitch: true,
-      settings: {
-        hubspot: { portalId: sb.hubspot.portalId, basePath: o.hubspotBasePath, appId: String(sb.hubspot.appId), clientId: sb.hubspot.clientId },
-        dynamics: {
-          orgUrl: sb.dataverse.orgUrl, authorityUrl: sb.dataverse.authorityUrl, tenantId: sb.dataverse.tenantId, clientId: sb.dataverse.clientId,
-          sandbox: { caCert: sb.dataverse.caCert, authorityMetadata: sb.dataverse.authorityMetadata, cloudDiscoveryMetadata: sb.dataverse.cloudDiscoveryMetadata },
-        },
-      },
-      secrets: {
-        hubspotClientSecret: sb.hubspot.clientSecret,
-        hubspotRefreshToken: sb.hubspot.refreshToken,
-        hubspotAccessToken: sb.hubspot.accessToken,
-        dynamicsClientSecret: sb.dataverse.clientSecret,
-      },
-    });
+    const created = await createTenant(store, sandboxTenantInput(sb, { id, hubspotBasePath: o.hubspotBasePath }));
     const connected = await connectTenant(store, contexts, id, { publicUrl: o.dynamicsWebhookBase });
     const ctx = await contexts.get(id);
     await registerDataverseWebhook(ctx.dynamics, { url: connected.webhookUrls.dynamics, key: created.webhookKey });
