@@ -4,7 +4,7 @@ import { DataverseCaller } from '../../server/src/connectors/dataverse/client.ts
 import { DataverseConnector } from '../../server/src/connectors/dataverse/connector.ts';
 import { createDataverseTokenSource, type DataverseTokenSource } from '../../server/src/connectors/dataverse/token.ts';
 import { ConnectorError } from '../../server/src/connectors/errors.ts';
-import type { ActionRequest, ConnectRequest } from '../connect.ts';
+import type { ConnectRequest } from '../connect.ts';
 import { SOLUTION_UNIQUE_NAME } from '../definition.ts';
 import type { PackageType } from '../generate.ts';
 import type { SandboxTrust } from './options.ts';

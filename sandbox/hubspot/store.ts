@@ -18,9 +18,6 @@ export type ChangeEvent =
 
 export type ChangeListener = (portal: Portal, event: ChangeEvent) => void;
 
-/** Values HubSpot sets itself: refused on write (READ_ONLY_VALUE) but maintained here. */
-const SERVER_SET = new Set(['hs_object_id', 'lastmodifieddate', 'hs_lastmodifieddate']);
-
 const perType = <T>(make: (t: ObjectType) => T): Record<ObjectType, T> =>
   Object.fromEntries(OBJECT_TYPES.map((t) => [t, make(t)])) as Record<ObjectType, T>;
 

@@ -1,5 +1,6 @@
 import type { DynamicsRef, HubSpotRef, Link } from '../store/repositories/links.ts';
 import type { SyncRun } from './run.ts';
+import { saveShadows, type Side } from './shadow.ts';
 
 /**
  * Links the records of a group that were just matched or created on the other side: one insert for all of
@@ -26,4 +27,33 @@ export async function attachLinks<P extends { link: Link | undefined }>(
       fail(p, error);
     }
   }
+}
+
+/**
+ * Writes our link fields on the other side's records of a group (one batch call, `send`) and remembers them as
+ * shadows, so the change events those writes cause are known as our own. A record the call refuses gets that
+ * error; a call that fails as a whole fails them all.
+ */
+export async function writeLinkFields<P extends { link: Link | undefined }>(
+  run: SyncRun,
+  direction: 'to_hubspot' | 'to_dynamics',
+  due: P[],
+  send: (due: P[]) => Promise<Array<{ ok: true } | { ok: false; error: unknown }>>,
+  written: (p: P) => Array<{ side: Side; field: string; value: unknown }>,
+  fail: (p: P, error: unknown) => void,
+): Promise<void> {
+  if (due.length === 0) return;
+  let results;
+  try {
+    results = await send(due);
+  } catch (error) {
+    for (const p of due) fail(p, error);
+    return;
+  }
+  const saved = [];
+  for (const [i, r] of results.entries()) {
+    if (!r.ok) fail(due[i], r.error);
+    else saved.push({ linkId: due[i].link!.id, entries: written(due[i]) });
+  }
+  await saveShadows(run.store, run.ctx.tenantId, direction, saved);
 }

@@ -1,5 +1,4 @@
 import type { BatchItemResult, DataverseWrite } from '../connectors/dataverse/batch.ts';
-import type { BatchOutcome } from '../connectors/hubspot/types.ts';
 import type { Link } from '../store/repositories/links.ts';
 import { associationsToDynamics, type AssociatedRecord } from './rules/associations.ts';
 import { gate } from './rules/gate.ts';
@@ -8,7 +7,7 @@ import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById } from './rules/pairs.ts';
 import { mappingProblems, SyncFailure } from './failures.ts';
 import { GroupOutcomes, type Outcome } from './group.ts';
-import { attachLinks } from './links.ts';
+import { attachLinks, writeLinkFields } from './links.ts';
 import { loadShadow, sameAsShadow, saveShadows, type ShadowHashes } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 import type { DynamicsEntity } from './to-hubspot.ts';
@@ -212,24 +211,12 @@ async function writeToDynamics(run: SyncRun, plans: Plan[], fail: (p: Plan, erro
 
 /** The Dynamics side is shown on the HubSpot record (our link properties): one batch update for the group. */
 async function writeLinkProperties(run: SyncRun, object: HubSpotSource, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
-  const { ctx, store } = run;
+  const { ctx } = run;
   const orgUrl = ctx.settings.dynamics!.orgUrl.replace(/\/+$/, '');
   const linkProps = (p: Plan) => ({ dynamics_id: p.dynamicsId!, dynamics_entity: p.entity, dynamics_url: `${orgUrl}/main.aspx?etn=${p.entity}&id=${p.dynamicsId}&pagetype=entityrecord` });
   const due = plans.filter((p) => p.props.dynamics_id !== p.dynamicsId);
-  if (due.length === 0) return;
-  let results: BatchOutcome[];
-  try {
-    results = await ctx.hubspot.batchUpdate(object, due.map((p) => ({ id: p.id, properties: linkProps(p) })));
-  } catch (error) {
-    for (const p of due) fail(p, error);
-    return;
-  }
-  const saved = [];
-  for (const [i, r] of results.entries()) {
-    if (!r.ok) fail(due[i], r.error);
-    else saved.push({ linkId: due[i].link!.id, entries: Object.entries(linkProps(due[i])).map(([field, value]) => ({ side: 'hs' as const, field, value })) });
-  }
-  await saveShadows(store, ctx.tenantId, 'to_hubspot', saved);
+  await writeLinkFields(run, 'to_hubspot', due, (d) => ctx.hubspot.batchUpdate(object, d.map((p) => ({ id: p.id, properties: linkProps(p) }))),
+    (p) => Object.entries(linkProps(p)).map(([field, value]) => ({ side: 'hs' as const, field, value })), fail);
 }
 
 /** Dynamics contacts and open leads by normalised e-mail, read for a whole group (one query per table per 100 e-mails). */

@@ -1,4 +1,3 @@
-import type { BatchItemResult } from '../connectors/dataverse/batch.ts';
 import type { ConnectorError } from '../connectors/errors.ts';
 import type { BatchOutcome } from '../connectors/hubspot/types.ts';
 import { LinkConflictError, type Link } from '../store/repositories/links.ts';
@@ -9,7 +8,7 @@ import { normaliseDomain, normaliseEmail } from './rules/match.ts';
 import { defaultMappings, pairById, type PairId } from './rules/pairs.ts';
 import { mappingProblems, SyncFailure } from './failures.ts';
 import { GroupOutcomes, type Outcome } from './group.ts';
-import { attachLinks } from './links.ts';
+import { attachLinks, writeLinkFields } from './links.ts';
 import { linkedByValue, loadShadow, sameAsShadow, saveShadow, saveShadows } from './shadow.ts';
 import type { SyncRun } from './run.ts';
 
@@ -246,23 +245,12 @@ async function linkNew(run: SyncRun, entity: DynamicsEntity, id: string, target:
 
 /** The HubSpot id goes into our alternate-key column, so HubSpot → Dynamics upserts find the record; one `$batch` for the group. */
 async function writeIdColumn(run: SyncRun, entity: DynamicsEntity, target: HubSpotTarget, plans: Plan[], fail: (p: Plan, error: unknown) => void): Promise<void> {
-  const { ctx, store } = run;
+  const { ctx } = run;
   const idColumn = `${ctx.settings.prefix}_hubspotid`;
   const due = plans.filter((p) => p.record[idColumn] !== p.hubspotId);
   if (due.length === 0 || !(await ctx.metadata(target, entity)).dynamicsAttribute(idColumn)) return;
-  let results: BatchItemResult[];
-  try {
-    results = await ctx.dynamics.executeBatch(due.map((p) => ({ op: 'update', entity, id: p.id, data: { [idColumn]: p.hubspotId } })));
-  } catch (error) {
-    for (const p of due) fail(p, error);
-    return;
-  }
-  const saved = [];
-  for (const [i, r] of results.entries()) {
-    if (!r.ok) fail(due[i], r.error);
-    else saved.push({ linkId: due[i].link!.id, entries: [{ side: 'dv' as const, field: idColumn, value: due[i].hubspotId }] });
-  }
-  await saveShadows(store, ctx.tenantId, 'to_dynamics', saved);
+  await writeLinkFields(run, 'to_dynamics', due, (d) => ctx.dynamics.executeBatch(d.map((p) => ({ op: 'update', entity, id: p.id, data: { [idColumn]: p.hubspotId } }))),
+    (p) => [{ side: 'dv', field: idColumn, value: p.hubspotId }], fail);
 }
 
 async function matchInHubSpot(run: SyncRun, entity: DynamicsEntity, id: string, record: Record<string, unknown>, target: HubSpotTarget): Promise<Link | undefined> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import pino from 'pino';
-import { listen, type RunningServer } from '../../../sandbox/common/listen.ts';
+import { listen } from '../../../sandbox/common/listen.ts';
 import type { AttributeKind, ChangeFeed, OrgInfo, Principal, RecordChange, StepRegistry, WebhookStep } from '../../../sandbox/dataverse/contracts.ts';
 import { parseSettings, startWebhookDispatcher, type WebhookDispatcher } from '../../../sandbox/dataverse/plugins/index.ts';
 import { DynamicsWebApi } from 'dynamics-web-api';

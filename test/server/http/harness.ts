@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { Keyring } from '../../../server/src/security/encryption.ts';
 import { openStore, type Store } from '../../../server/src/store/index.ts';
