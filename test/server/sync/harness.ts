@@ -12,6 +12,7 @@ import { openStore, type Store } from '../../../server/src/store/index.ts';
 import { SECRET_NAMES, type TenantSettingsInput } from '../../../server/src/tenants/settings.ts';
 import { TenantContexts } from '../../../server/src/sync/tenant-context.ts';
 import { createSyncWorker, type SyncWorker } from '../../../server/src/sync/worker.ts';
+import { scratchPostgres } from '../http/harness.ts';
 
 /**
  * A tenant wired to fresh sandboxes with a SQLite store, and helpers that act as people in each system
@@ -36,10 +37,19 @@ export interface SyncHarness {
   close(): Promise<void>;
 }
 
-export async function startSyncHarness(settings: Partial<TenantSettingsInput> = {}, tenant: { mode?: 'uat' | 'production'; mainSwitch?: boolean } = {}): Promise<SyncHarness> {
+/** The worker's tests run on both storage engines, as the product does. */
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+export async function startSyncHarness(
+  settings: Partial<TenantSettingsInput> = {},
+  tenant: { mode?: 'uat' | 'production'; mainSwitch?: boolean } = {},
+  dialect: Dialect = 'sqlite',
+): Promise<SyncHarness> {
   const sb = await startSandboxes({ hubspotPort: 0, dataversePort: 0, identityPort: 0, rateLimits: false });
   const dir = mkdtempSync(join(tmpdir(), 'sync-worker-'));
-  const store = await openStore({ dataDir: dir }, { keyring: new Keyring({ id: 't', key: Buffer.alloc(32, 3) }) });
+  const pg = dialect === 'postgres' ? await scratchPostgres() : undefined;
+  const store = pg ? await pg.open() : await openStore({ dataDir: dir }, { keyring: new Keyring({ id: 't', key: Buffer.alloc(32, 3) }) });
   const metrics = createMetrics();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const { hubspot, dataverse } = sb;
@@ -99,6 +109,7 @@ export async function startSyncHarness(settings: Partial<TenantSettingsInput> = 
     writes: counter,
     async close() {
       await store.close();
+      await pg?.drop();
       await sb.close();
       rmSync(dir, { recursive: true, force: true });
     },
