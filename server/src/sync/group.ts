@@ -36,9 +36,9 @@ export class GroupOutcomes<T> {
     this.outcomes.set(id, { ok: true, linked });
   }
 
-  readonly fail = (id: string, error: unknown): void => {
+  fail(id: string, error: unknown): void {
     this.outcomes.set(id, { ok: false, error });
-  };
+  }
 
   /** Runs one record's step; an error becomes that record's outcome instead of stopping the group. */
   async attempt(id: string, step: () => Promise<void>): Promise<void> {

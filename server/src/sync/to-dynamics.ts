@@ -71,9 +71,10 @@ export async function syncGroupFromHubSpot(run: SyncRun, object: HubSpotSource, 
   // New contacts are matched by e-mail; the candidates for the whole group are read at once.
   const unlinkedEmails: string[] = [];
   if (object === 'contacts') {
+    const linked = await store.links.linkedHubSpotIds(ctx.tenantId, object, existing);
     for (const id of existing) {
       const email = normaliseEmail(records.get(id)!.email);
-      if (email && !(await store.links.findByHubSpot(ctx.tenantId, { object, id }))) unlinkedEmails.push(email);
+      if (email && !linked.has(id)) unlinkedEmails.push(email);
     }
   }
   const emailMatches = unlinkedEmails.length > 0 ? await contactsByEmail(run, unlinkedEmails) : new Map();

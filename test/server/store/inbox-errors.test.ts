@@ -38,7 +38,8 @@ forEachDialect('store: sync errors', (h) => {
     assert.equal(list[0].lastSeenAt - list[0].firstSeenAt, 100);
     assert.equal((await store.errors.list(t.id)).length, 2);
     assert.equal((await store.errors.list('other')).length, 0);
-    assert.equal(await store.errors.clear(t.id, ref, ['owner_unmatched']), 1);
-    assert.equal(await store.errors.clear(t.id, ref), 1);
+    await store.errors.record(t.id, { ...e, recordId: '8' });
+    assert.equal(await store.errors.clearMany(t.id, 'hubspot', 'contacts', ['7', '9']), 2, 'both problems of record 7, none of 8');
+    assert.deepEqual((await store.errors.list(t.id)).map((x) => x.recordId), ['8']);
   });
 });

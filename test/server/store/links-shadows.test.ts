@@ -36,6 +36,7 @@ forEachDialect('store: links', (h) => {
     ]);
     assert.deepEqual(made.map((l) => `${l.dynamics.id}>${l.hubspot.id}`).sort(), ['c2>2', 'l4>4']);
     assert.equal(await store.links.count(t.id), 3);
+    assert.deepEqual([...(await store.links.linkedHubSpotIds(t.id, 'contacts', ['1', '3', '4']))].sort(), ['1', '4']);
   });
 
   it('lead qualification moves the Dynamics side and keeps the link and its shadows', async () => {

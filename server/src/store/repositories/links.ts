@@ -40,6 +40,13 @@ function toLink(r: Selectable<LinksTable>): Link {
   };
 }
 
+function newRow(tenantId: string, p: { dynamics: DynamicsRef; hubspot: HubSpotRef }, now: number) {
+  return {
+    tenant_id: tenantId, dynamics_entity: p.dynamics.entity, dynamics_id: p.dynamics.id.toLowerCase(),
+    hubspot_object: p.hubspot.object, hubspot_id: p.hubspot.id, created_at: now, updated_at: now,
+  };
+}
+
 /**
  * Dynamics record ↔ HubSpot record, unique both ways per tenant. Dataverse ids are GUIDs whose case varies
  * between APIs, so they are stored lower-case.
@@ -52,15 +59,7 @@ export class LinksRepository {
     try {
       const row = await this.db
         .insertInto('links')
-        .values({
-          tenant_id: tenantId,
-          dynamics_entity: dynamics.entity,
-          dynamics_id: dynamics.id.toLowerCase(),
-          hubspot_object: hubspot.object,
-          hubspot_id: hubspot.id,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(newRow(tenantId, { dynamics, hubspot }, now))
         .returningAll()
         .executeTakeFirstOrThrow();
       return toLink(row);
@@ -82,10 +81,7 @@ export class LinksRepository {
     const now = this.clock();
     const rows = await this.db
       .insertInto('links')
-      .values(pairs.map((p) => ({
-        tenant_id: tenantId, dynamics_entity: p.dynamics.entity, dynamics_id: p.dynamics.id.toLowerCase(),
-        hubspot_object: p.hubspot.object, hubspot_id: p.hubspot.id, created_at: now, updated_at: now,
-      })))
+      .values(pairs.map((p) => newRow(tenantId, p, now)))
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .execute();
@@ -101,6 +97,19 @@ export class LinksRepository {
       .where('dynamics_id', '=', ref.id.toLowerCase())
       .executeTakeFirst();
     return row && toLink(row);
+  }
+
+  /** Which of these HubSpot records are linked (one query for a group). */
+  async linkedHubSpotIds(tenantId: string, object: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('links')
+      .select('hubspot_id')
+      .where('tenant_id', '=', tenantId)
+      .where('hubspot_object', '=', object)
+      .where('hubspot_id', 'in', [...new Set(ids)])
+      .execute();
+    return new Set(rows.map((r) => r.hubspot_id));
   }
 
   async findByHubSpot(tenantId: string, ref: HubSpotRef): Promise<Link | undefined> {

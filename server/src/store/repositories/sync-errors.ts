@@ -96,17 +96,4 @@ export class SyncErrorsRepository {
     return Number(r.numDeletedRows);
   }
 
-  async clear(tenantId: string, ref: RecordRef, codes?: string[]): Promise<number> {
-    let q = this.db
-      .deleteFrom('sync_errors')
-      .where('tenant_id', '=', tenantId)
-      .where('system', '=', ref.system)
-      .where('object_type', '=', ref.objectType)
-      .where('record_id', '=', ref.recordId);
-    if (codes) {
-      if (codes.length === 0) return 0;
-      q = q.where('code', 'in', codes);
-    }
-    return Number((await q.executeTakeFirst()).numDeletedRows);
-  }
 }
