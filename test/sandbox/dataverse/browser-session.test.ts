@@ -79,11 +79,8 @@ describe('dataverse sandbox: browser session (main.aspx sign-in, cookie on the W
     // An Authorization header wins over the cookie: a bad token is refused even with a live session.
     assert.equal((await api('WhoAmI', { headers: { cookie, Authorization: 'Bearer nope' } })).status, 401);
 
-    // Sliding expiry: use inside the idle time keeps the session, a longer pause ends it.
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal((await api('WhoAmI', { headers: { cookie } })).status, 200, `use ${i + 1} within the idle time`);
-    }
+    // Past the idle time the session is gone (the sliding renewal is checked with a fake clock below, where
+    // timing cannot make it flaky).
     await new Promise((r) => setTimeout(r, 1200));
     const expired = await api('WhoAmI', { headers: { cookie } });
     assert.equal(expired.status, 401);
